@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* collector.bpf.c: SmoothTask's kernel side.
+ *
+ * - on_sys_enter counts syscalls: one per-CPU slot for the system and one
+ *   task-local counter per thread (cheaper than a tgid hash, freed with the
+ *   task, so pid reuse can never inherit a count).
+ * - on_task_exit folds an exiting thread's count into its group leader so that
+ *   per-process totals survive thread churn.
+ * - iter_tasks_* emit one record per thread in a single read per sample; the
+ *   two flavours differ only in the mm RSS counter layout, and user space
+ *   loads exactly one of them (see st-collector-bpf.c for why).
+ *
+ * Must never: take a lock, loop unboundedly, or write anything but its maps.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "collector.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct st_task_counts);
+} task_counts SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} sys_syscalls SEC(".maps");
+
+SEC("tp_btf/sys_enter")
+int
+BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct st_task_counts *counts;
+  __u32 zero = 0;
+  __u64 *total;
+
+  total = bpf_map_lookup_elem(&sys_syscalls, &zero);
+  if (total)
+    *total += 1;
+  counts = bpf_task_storage_get(&task_counts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (counts)
+    counts->own += 1;
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int
+BPF_PROG(on_task_exit, struct task_struct *p)
+{
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct task_struct *leader = task->group_leader;
+  struct st_task_counts *mine, *lead;
+
+  if (task == leader)
+    return 0;
+  mine = bpf_task_storage_get(&task_counts, task, 0, 0);
+  if (!mine)
+    return 0;
+  lead = bpf_task_storage_get(&task_counts, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (lead)
+    __sync_fetch_and_add(&lead->reaped, mine->own + mine->reaped);
+  return 0;
+}
+
+/* Before Linux 6.2 (commit f1a7941243c1 "mm: convert mm's rss stats into
+ * percpu_counter") the counters were an atomic array inside struct
+ * mm_rss_stat. */
+struct mm_rss_stat___old {
+  atomic_long_t count[ST_NR_MM_COUNTERS];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___old {
+  struct mm_rss_stat___old rss_stat;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___new {
+  struct percpu_counter rss_stat[ST_NR_MM_COUNTERS];
+} __attribute__((preserve_access_index));
+
+static __always_inline __s64
+clamp_pages(__s64 v)
+{
+  /* percpu_counter.count is the batched global value and may dip below 0. */
+  return v < 0 ? 0 : v;
+}
+
+/* Takes the ctx fields as arguments: the verifier rejects a load through a
+ * ctx pointer the compiler has offset, which inlining ctx->task here caused. */
+static __always_inline int
+emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
+{
+  struct task_struct *leader;
+  struct st_task_counts *counts;
+  struct st_task_rec rec = {};
+
+  if (!task)
+    return 0;
+  leader = task->group_leader;
+  rec.tid = task->pid;
+  rec.tgid = task->tgid;
+  rec.exec_ns = task->se.sum_exec_runtime;
+  rec.start_time_ns = BPF_CORE_READ(leader, start_time);
+  BPF_CORE_READ_STR_INTO(&rec.comm, leader, comm);
+  if (task->mm)
+    rec.flags |= ST_REC_HAS_MM;
+  if (task == leader) {
+    rec.flags |= ST_REC_LEADER;
+    rec.uid = BPF_CORE_READ(task, real_cred, uid.val);
+    rec.dead_exec_ns = BPF_CORE_READ(task, signal, sum_sched_runtime);
+    rec.rss_pages = rss_pages;
+  }
+  counts = bpf_task_storage_get(&task_counts, task, 0, 0);
+  if (counts)
+    rec.syscalls = counts->own + counts->reaped;
+  bpf_seq_write(seq, &rec, sizeof(rec));
+  return 0;
+}
+
+SEC("iter/task")
+int
+iter_tasks_pcpu(struct bpf_iter__task *ctx)
+{
+  struct seq_file *seq = ctx->meta->seq;
+  struct task_struct *task = ctx->task;
+  struct mm_struct___new *mm;
+  __u64 pages = 0;
+
+  if (task && task == task->group_leader && task->mm) {
+    mm = (void *)task->mm;
+    pages = clamp_pages(BPF_CORE_READ(mm, rss_stat[ST_MM_FILEPAGES].count)) +
+            clamp_pages(BPF_CORE_READ(mm, rss_stat[ST_MM_ANONPAGES].count)) +
+            clamp_pages(BPF_CORE_READ(mm, rss_stat[ST_MM_SHMEMPAGES].count));
+  }
+  return emit(seq, task, pages);
+}
+
+SEC("iter/task")
+int
+iter_tasks_atomic(struct bpf_iter__task *ctx)
+{
+  struct seq_file *seq = ctx->meta->seq;
+  struct task_struct *task = ctx->task;
+  struct mm_struct___old *mm;
+  __u64 pages = 0;
+
+  if (task && task == task->group_leader && task->mm) {
+    mm = (void *)task->mm;
+    pages = clamp_pages(BPF_CORE_READ(mm, rss_stat.count[ST_MM_FILEPAGES].counter)) +
+            clamp_pages(BPF_CORE_READ(mm, rss_stat.count[ST_MM_ANONPAGES].counter)) +
+            clamp_pages(BPF_CORE_READ(mm, rss_stat.count[ST_MM_SHMEMPAGES].counter));
+  }
+  return emit(seq, task, pages);
+}

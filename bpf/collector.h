@@ -1,0 +1,40 @@
+/* collector.h: the records the BPF programs and user space exchange.
+ * Fixed-width types only; included by both sides. */
+#ifndef ST_BPF_COLLECTOR_H
+#define ST_BPF_COLLECTOR_H
+
+#define ST_COMM_LEN 16
+
+/* MM counters, in the kernel's enum order (include/linux/mm_types_task.h). */
+#define ST_MM_FILEPAGES   0
+#define ST_MM_ANONPAGES   1
+#define ST_MM_SHMEMPAGES  3
+#define ST_NR_MM_COUNTERS 4
+
+#define ST_REC_LEADER 0x1u /* this thread is its group's leader: rss, uid, dead_ns valid */
+#define ST_REC_HAS_MM 0x2u /* has an mm (not a kernel thread) */
+
+/* Per-task syscall counters, kept in task-local storage. "own" is written
+ * only by the task itself on its own CPU, so it needs no atomics on the hot
+ * path; "reaped" collects the counts of the group's threads that exited and
+ * is only ever updated atomically at thread exit. */
+struct st_task_counts {
+  __u64 own;
+  __u64 reaped;
+};
+
+/* One record per thread, written by the task iterator. 72 bytes. */
+struct st_task_rec {
+  __u32 tid;
+  __u32 tgid;
+  __u32 uid;
+  __u32 flags;
+  __u64 start_time_ns;    /* group leader's start_time, CLOCK_MONOTONIC ns */
+  __u64 exec_ns;          /* this thread's se.sum_exec_runtime */
+  __u64 dead_exec_ns;     /* leader only: signal->sum_sched_runtime (exited threads) */
+  __u64 rss_pages;        /* leader only: file + anon + shmem */
+  __u64 syscalls;         /* own + reaped */
+  char comm[ST_COMM_LEN]; /* the group leader's comm */
+};
+
+#endif

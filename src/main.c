@@ -1,0 +1,138 @@
+/* main.c: command line. The agent, --check and --dump all reuse the same
+ * rooms; the data path of the agent is in st-app.c:
+ * tick -> collector -> snapshot -> engine -> decisions -> notifier. */
+#define G_LOG_DOMAIN "smoothtask"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <glib/gi18n.h>
+#include <gio/gio.h>
+
+#include "st-app.h"
+#include "st-collector.h"
+#include "st-dump.h"
+#include "st-privileges.h"
+#include "st-support.h"
+
+typedef struct {
+  gboolean version;
+  gboolean verbose;
+  gboolean check;
+  gboolean dump;
+  gboolean json;
+  gdouble interval;
+  gint top;
+  char *backend;
+} Options;
+
+static gboolean
+sleep_done(gpointer loop)
+{
+  g_main_loop_quit(loop);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+run_dump(const Options *o, StBackendKind kind)
+{
+  g_autoptr(StCollector) collector = st_collector_new(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+  g_autofree char *text = NULL;
+
+  if (!st_collector_init(collector, &error)) {
+    g_printerr(_("Cannot start the collector: %s\n"), error->message);
+    return 1;
+  }
+  if (st_collector_get_fallback_reason(collector) != NULL)
+    g_printerr(_("Using /proc: %s\n"), st_collector_get_fallback_reason(collector));
+  (void)st_privileges_drop(NULL);
+  if (!st_collector_sample(collector, (guint64)g_get_monotonic_time() * 1000, snap, &error))
+    goto fail;
+  g_timeout_add((guint)(o->interval * 1000), sleep_done, loop);
+  g_main_loop_run(loop);
+  if (!st_collector_sample(collector, (guint64)g_get_monotonic_time() * 1000, snap, &error))
+    goto fail;
+  text = o->json ? st_dump_json(snap, (guint)o->top) : st_dump_table(snap, (guint)o->top);
+  g_print("%s", text);
+  return 0;
+
+fail:
+  g_printerr(_("Sampling failed: %s\n"), error->message);
+  return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+  Options o = {.interval = 1.0, .top = 20};
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StApp) app = NULL;
+  StAppOptions app_options = {0};
+  StBackendKind kind = ST_BACKEND_AUTO;
+  GOptionEntry entries[] = {
+      {"version", 'V', 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), NULL},
+      {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, N_("Log debug messages, one per sample"),
+       NULL},
+      {"backend", 'b', 0, G_OPTION_ARG_STRING, &o.backend,
+       N_("Collector: auto (BPF, else /proc), bpf or proc"), N_("BACKEND")},
+      {"check", 0, 0, G_OPTION_ARG_NONE, &o.check,
+       N_("Report what this machine allows and which backend would be used"), NULL},
+      {"dump", 0, 0, G_OPTION_ARG_NONE, &o.dump, N_("Print one sample and exit"), NULL},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &o.json, N_("With --dump: print JSON"), NULL},
+      {"interval", 0, 0, G_OPTION_ARG_DOUBLE, &o.interval,
+       N_("With --dump: seconds to measure over (default 1)"), N_("SECONDS")},
+      {"top", 0, 0, G_OPTION_ARG_INT, &o.top,
+       N_("With --dump: show this many processes, 0 for all (default 20)"), N_("N")},
+      {NULL},
+  };
+
+  setlocale(LC_ALL, "");
+  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  textdomain(GETTEXT_PACKAGE);
+
+  ctx = g_option_context_new(NULL);
+  g_option_context_set_summary(
+      ctx, _("Watches CPU, memory and system calls and tells you, with a desktop notification, "
+             "which program is overloading your computer."));
+  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    g_printerr("%s\n", error->message);
+    return 2;
+  }
+  if (o.version) {
+    g_print("smoothtask %s\n", PACKAGE_VERSION);
+    return 0;
+  }
+  if (o.backend != NULL && !st_backend_kind_from_string(o.backend, &kind)) {
+    g_printerr(_("Unknown backend “%s”: use auto, bpf or proc\n"), o.backend);
+    return 2;
+  }
+  g_free(o.backend);
+  if (o.verbose)
+    g_log_set_debug_enabled(TRUE);
+  if (o.check)
+    return st_support_check() ? 0 : 1;
+  if (o.dump) {
+    if (!(o.interval >= 0.1 && o.interval <= 3600) || o.top < 0) {
+      g_printerr(_("--interval must be between 0.1 and 3600 seconds, --top at least 0\n"));
+      return 2;
+    }
+    return run_dump(&o, kind);
+  }
+
+  app_options.backend = kind;
+  app_options.verbose = o.verbose;
+  app = st_app_new(&app_options, &error);
+  if (app == NULL) {
+    g_printerr(_("SmoothTask cannot start: %s\n"), error->message);
+    return 1;
+  }
+  return st_app_run(app);
+}

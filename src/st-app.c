@@ -1,0 +1,236 @@
+/* st-app.c: the running agent. */
+#define G_LOG_DOMAIN "smoothtask"
+
+#include "config.h"
+
+#include "st-app.h"
+#include "st-engine.h"
+#include "st-format.h"
+#include "st-notifier.h"
+#include "st-privileges.h"
+#include "st-settings.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <gio/gdesktopappinfo.h>
+
+/* System monitors to offer in notifications, first installed one wins. */
+static const char *const monitor_apps[] = {
+    "org.gnome.SystemMonitor.desktop",
+    "gnome-system-monitor.desktop",
+    "org.kde.plasma-systemmonitor.desktop",
+    "org.kde.ksysguard.desktop",
+    "xfce4-taskmanager.desktop",
+    NULL,
+};
+
+struct _StApp {
+  GMainLoop *loop;
+  StCollector *collector;
+  StEngine *engine;
+  StSettings *settings;
+  StNotifier *notifier;
+  StSnapshot *snapshot;
+  guint timeout_id;
+  guint interval_s;
+  guint sigint_id, sigterm_id;
+  GHashTable *names; /* alert key -> process name, for the "Ignore" action */
+  char *monitor_app; /* desktop id of a system monitor, or NULL */
+  guint64 n_samples;
+};
+
+static void arm_timer(StApp *self);
+
+static gint64
+now_us(void)
+{
+  return g_get_monotonic_time();
+}
+
+static void
+deliver(StApp *self, const StDecision *d)
+{
+  g_auto(StNotificationText) text = {0};
+  g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(d->metric), d->subject);
+  g_autofree char *ignore_label = NULL;
+  const char *actions[7] = {NULL};
+  guint n = 0;
+
+  st_format_decision(d, &text);
+  g_debug("Decision %s %s: %s",
+          d->kind == ST_DECISION_RAISE    ? "raise"
+          : d->kind == ST_DECISION_UPDATE ? "update"
+                                          : "clear",
+          key, text.plain);
+
+  if (d->kind == ST_DECISION_CLEAR) {
+    g_hash_table_remove(self->names, key);
+    if (d->notify)
+      st_notifier_show(self->notifier, key, &text, NULL, TRUE, NULL, NULL);
+    else
+      st_notifier_close(self->notifier, key);
+    st_notifier_forget(self->notifier, key);
+    return;
+  }
+  if (d->name != NULL) {
+    g_hash_table_replace(self->names, g_strdup(key), g_strdup(d->name));
+    /* Translators: a button; %s is a process name. */
+    ignore_label = g_strdup_printf(_("Ignore %s"), d->name);
+    actions[n++] = "ignore";
+    actions[n++] = ignore_label;
+  }
+  if (self->monitor_app != NULL) {
+    actions[n++] = "monitor";
+    actions[n++] = _("Open System Monitor");
+  }
+  st_notifier_show(self->notifier, key, &text, actions, FALSE, NULL, NULL);
+}
+
+static void
+on_action(const char *key, const char *action, gpointer data)
+{
+  StApp *self = data;
+
+  if (g_strcmp0(action, "ignore") == 0) {
+    const char *name = g_hash_table_lookup(self->names, key);
+    if (name != NULL) {
+      g_message("Ignoring %s from now on, as asked", name);
+      st_settings_add_ignored(self->settings, name);
+    }
+  } else if (g_strcmp0(action, "monitor") == 0 && self->monitor_app != NULL) {
+    g_autoptr(GDesktopAppInfo) info = g_desktop_app_info_new(self->monitor_app);
+    g_autoptr(GError) error = NULL;
+    if (info != NULL && !g_app_info_launch(G_APP_INFO(info), NULL, NULL, &error))
+      g_warning("Cannot start %s: %s", self->monitor_app, error->message);
+  }
+}
+
+static gboolean
+on_tick(gpointer data)
+{
+  StApp *self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) decisions = NULL;
+  gint64 now = now_us();
+
+  if (!st_collector_sample(self->collector, (guint64)now * 1000, self->snapshot, &error)) {
+    g_warning("Sample failed: %s", error->message);
+    return G_SOURCE_CONTINUE;
+  }
+  self->n_samples++;
+  decisions = st_engine_evaluate(self->engine, self->snapshot, now);
+  g_debug("Sample %" G_GUINT64_FORMAT " (%s): cpu %.1f%%, memory %.1f%%, %u processes, "
+          "%u decisions",
+          self->n_samples, self->snapshot->backend, self->snapshot->cpu_busy_percent,
+          st_snapshot_mem_used_percent(self->snapshot), self->snapshot->processes->len,
+          decisions->len);
+  for (guint i = 0; i < decisions->len; i++)
+    deliver(self, g_ptr_array_index(decisions, i));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+arm_timer(StApp *self)
+{
+  g_clear_handle_id(&self->timeout_id, g_source_remove);
+  self->timeout_id = g_timeout_add_seconds(self->interval_s, on_tick, self);
+  g_source_set_name_by_id(self->timeout_id, "[smoothtask] sample");
+}
+
+static void
+apply_settings(StSettings *settings, gpointer data)
+{
+  StApp *self = data;
+  StEngineConfig config;
+  guint interval = st_settings_get_interval(settings);
+
+  st_settings_get_config(settings, &config);
+  st_engine_set_config(self->engine, &config);
+  st_engine_config_clear(&config);
+  if (interval != self->interval_s) {
+    g_message("Sampling every %u s", interval);
+    self->interval_s = interval;
+    if (self->timeout_id != 0)
+      arm_timer(self);
+  }
+}
+
+static gboolean
+on_signal(gpointer data)
+{
+  StApp *self = data;
+  g_message("Exiting on signal");
+  g_main_loop_quit(self->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+StApp *
+st_app_new(const StAppOptions *options, GError **error)
+{
+  g_autoptr(StApp) self = g_new0(StApp, 1);
+  g_autoptr(GError) priv_error = NULL;
+
+  self->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  self->settings = st_settings_new(error);
+  if (self->settings == NULL)
+    return NULL;
+  self->collector = st_collector_new(options->backend);
+  if (!st_collector_init(self->collector, error))
+    return NULL;
+  if (st_collector_get_fallback_reason(self->collector) != NULL)
+    g_message("BPF collector unavailable, using /proc (system calls cannot be counted): %s",
+              st_collector_get_fallback_reason(self->collector));
+  /* Programs are loaded and attached: nothing below needs a capability. */
+  if (!st_privileges_drop(&priv_error))
+    g_warning("Could not drop privileges: %s", priv_error->message);
+
+  self->engine = st_engine_new();
+  self->snapshot = st_snapshot_new();
+  self->notifier = st_notifier_new(_("SmoothTask"), APP_ID);
+  st_notifier_set_action_func(self->notifier, on_action, self);
+  for (const char *const *id = monitor_apps; *id != NULL && self->monitor_app == NULL; id++) {
+    g_autoptr(GDesktopAppInfo) info = g_desktop_app_info_new(*id);
+    if (info != NULL)
+      self->monitor_app = g_strdup(*id);
+  }
+  st_settings_set_changed_func(self->settings, apply_settings, self);
+  apply_settings(self->settings, self);
+  self->loop = g_main_loop_new(NULL, FALSE);
+  return g_steal_pointer(&self);
+}
+
+int
+st_app_run(StApp *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->sigint_id = g_unix_signal_add(SIGINT, on_signal, self);
+  self->sigterm_id = g_unix_signal_add(SIGTERM, on_signal, self);
+  /* The first sample is the baseline every rate is measured from. */
+  if (!st_collector_sample(self->collector, (guint64)now_us() * 1000, self->snapshot, &error))
+    g_warning("Baseline sample failed: %s", error->message);
+  g_message("SmoothTask %s watching with the %s backend, every %u s", PACKAGE_VERSION,
+            st_collector_get_backend_name(self->collector), self->interval_s);
+  arm_timer(self);
+  g_main_loop_run(self->loop);
+  return 0;
+}
+
+void
+st_app_free(StApp *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id(&self->timeout_id, g_source_remove);
+  g_clear_handle_id(&self->sigint_id, g_source_remove);
+  g_clear_handle_id(&self->sigterm_id, g_source_remove);
+  g_clear_pointer(&self->notifier, st_notifier_free);
+  g_clear_pointer(&self->engine, st_engine_free);
+  g_clear_pointer(&self->collector, st_collector_free);
+  g_clear_pointer(&self->settings, st_settings_free);
+  g_clear_pointer(&self->snapshot, st_snapshot_free);
+  g_clear_pointer(&self->loop, g_main_loop_unref);
+  g_clear_pointer(&self->names, g_hash_table_unref);
+  g_free(self->monitor_app);
+  g_free(self);
+}

@@ -1,0 +1,255 @@
+/* st-backend-bpf.c: the eBPF backend.
+ *
+ * One task-iterator read per sample gives every thread's exact CPU time
+ * (se.sum_exec_runtime, not tick-sampled utime/stime), its group's RSS and
+ * its syscall count from task-local storage; user space folds threads into
+ * processes. Loads only the iterator flavour that matches the running
+ * kernel's mm RSS layout, decided here from vmlinux BTF: libbpf 1.1 without
+ * CAP_SYS_ADMIN fails a whole object when a relocation names a type the
+ * kernel lacks, so the other flavour must not be loaded at all.
+ */
+#include "config.h"
+
+#include "st-backend.h"
+#include "st-privileges.h"
+
+#ifdef HAVE_BPF
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+#include "collector.skel.h"
+
+typedef struct {
+  StBackend parent;
+  struct collector_bpf *skel;
+  struct bpf_link *iter_link;
+  int n_cpus;
+  guint64 page_size;
+  GByteArray *buf;
+  GHashTable *by_tgid; /* tgid -> index in the output array, reused per read */
+} StBackendBpf;
+
+static int
+libbpf_to_glib(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+  g_autofree char *msg = g_strdup_vprintf(fmt, args);
+  g_strchomp(msg);
+  /* The backend explains every failure itself; libbpf's own lines are detail. */
+  g_debug("libbpf: %s", msg);
+  return 0;
+}
+
+static gboolean
+kernel_has_old_rss_layout(GError **error)
+{
+  struct btf *btf = btf__load_vmlinux_btf();
+  gboolean old;
+
+  if (btf == NULL) {
+    g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
+                "The kernel has no BTF type information (/sys/kernel/btf/vmlinux); "
+                "it must be built with CONFIG_DEBUG_INFO_BTF=y");
+    return FALSE;
+  }
+  old = btf__find_by_name_kind(btf, "mm_rss_stat", BTF_KIND_STRUCT) >= 0;
+  btf__free(btf);
+  return old;
+}
+
+static const char *
+explain_errno(int err)
+{
+  switch (err) {
+    case EACCES:
+      /* With the privileges, EACCES is the verifier saying no. */
+      if (st_privileges_has(CAP_BPF_BIT) || st_privileges_has(CAP_SYS_ADMIN_BIT))
+        return "the kernel's verifier rejected a program (run with --verbose for its log)";
+      /* fall through */
+    case EPERM:
+      return "the kernel refused to load BPF programs: SmoothTask needs CAP_BPF and "
+             "CAP_PERFMON (or root); see docs/bpf-setup.md";
+    case EINVAL:
+    case 524: /* ENOTSUPP, kernel-internal */
+    case EOPNOTSUPP:
+    case ENOENT:
+      return "the kernel does not support a needed BPF feature (Linux 5.11 or later with "
+             "task-local storage and task iterators is required)";
+    default:
+      return "loading the BPF programs failed";
+  }
+}
+
+static gboolean
+bpf_read(StBackend *backend, StRawSample *out, GError **error)
+{
+  StBackendBpf *self = (StBackendBpf *)backend;
+  g_autofree guint64 *percpu = g_new0(guint64, self->n_cpus);
+  guint32 zero = 0;
+  int fd;
+
+  fd = bpf_iter_create(bpf_link__fd(self->iter_link));
+  if (fd < 0) {
+    int saved = errno;
+    g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED,
+                "Cannot create the task iterator: %s", g_strerror(saved));
+    return FALSE;
+  }
+  g_byte_array_set_size(self->buf, 0);
+  for (;;) {
+    guint8 chunk[16384];
+    gssize n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int saved = errno;
+      close(fd);
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED,
+                  "Reading the task iterator failed: %s", g_strerror(saved));
+      return FALSE;
+    }
+    if (n == 0)
+      break;
+    g_byte_array_append(self->buf, chunk, (guint)n);
+  }
+  close(fd);
+
+  g_hash_table_remove_all(self->by_tgid);
+  for (gsize off = 0; off + sizeof(struct st_task_rec) <= self->buf->len;
+       off += sizeof(struct st_task_rec)) {
+    struct st_task_rec rec;
+    StRawProcess *proc;
+    gpointer idx;
+
+    memcpy(&rec, self->buf->data + off, sizeof(rec));
+    if (!g_hash_table_lookup_extended(self->by_tgid, GUINT_TO_POINTER(rec.tgid), NULL, &idx)) {
+      StRawProcess fresh = {0};
+      fresh.pid = (gint32)rec.tgid;
+      fresh.start_time = rec.start_time_ns;
+      memcpy(fresh.comm, rec.comm, sizeof(fresh.comm));
+      fresh.comm[sizeof(fresh.comm) - 1] = '\0';
+      idx = GUINT_TO_POINTER(out->procs->len);
+      g_array_append_val(out->procs, fresh);
+      g_hash_table_insert(self->by_tgid, GUINT_TO_POINTER(rec.tgid), idx);
+    }
+    proc = &g_array_index(out->procs, StRawProcess, GPOINTER_TO_UINT(idx));
+    proc->cpu_time_ns += rec.exec_ns;
+    proc->syscalls += rec.syscalls;
+    if (rec.flags & ST_REC_LEADER) {
+      proc->uid = rec.uid;
+      proc->cpu_time_ns += rec.dead_exec_ns;
+      proc->rss_bytes = rec.rss_pages * self->page_size;
+    }
+  }
+
+  out->has_syscalls = TRUE;
+  out->syscalls_total = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.sys_syscalls), &zero, percpu) == 0) {
+    for (int i = 0; i < self->n_cpus; i++)
+      out->syscalls_total += percpu[i];
+  } else {
+    out->has_syscalls = FALSE;
+  }
+  return TRUE;
+}
+
+static void
+bpf_free(StBackend *backend)
+{
+  StBackendBpf *self = (StBackendBpf *)backend;
+  g_clear_pointer(&self->iter_link, bpf_link__destroy);
+  g_clear_pointer(&self->skel, collector_bpf__destroy);
+  g_clear_pointer(&self->buf, g_byte_array_unref);
+  g_clear_pointer(&self->by_tgid, g_hash_table_unref);
+  g_free(self);
+}
+
+static gboolean
+fail(GError **error, int err, const char *step)
+{
+  g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED, "%s: %s (%s)", step,
+              explain_errno(err), g_strerror(err));
+  return FALSE;
+}
+
+static gboolean
+bpf_setup(StBackendBpf *self, GError **error)
+{
+  GError *local = NULL;
+  gboolean old_layout;
+  int err;
+
+  if (!g_file_test("/sys/kernel/btf/vmlinux", G_FILE_TEST_EXISTS)) {
+    g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
+                "The kernel has no BTF type information (/sys/kernel/btf/vmlinux); "
+                "it must be built with CONFIG_DEBUG_INFO_BTF=y");
+    return FALSE;
+  }
+  old_layout = kernel_has_old_rss_layout(&local);
+  if (local != NULL) {
+    g_propagate_error(error, local);
+    return FALSE;
+  }
+
+  self->skel = collector_bpf__open();
+  if (self->skel == NULL)
+    return fail(error, errno, "Opening the BPF object failed");
+  bpf_program__set_autoload(self->skel->progs.iter_tasks_atomic, old_layout);
+  bpf_program__set_autoload(self->skel->progs.iter_tasks_pcpu, !old_layout);
+
+  err = collector_bpf__load(self->skel);
+  if (err != 0)
+    return fail(error, -err, "Loading the BPF programs failed");
+  err = collector_bpf__attach(self->skel);
+  if (err != 0)
+    return fail(error, -err, "Attaching the BPF programs failed");
+
+  self->iter_link = bpf_program__attach_iter(
+      old_layout ? self->skel->progs.iter_tasks_atomic : self->skel->progs.iter_tasks_pcpu, NULL);
+  if (self->iter_link == NULL)
+    return fail(error, errno, "Attaching the task iterator failed");
+  g_debug("BPF backend ready (%s RSS counters)",
+          old_layout ? "atomic, before Linux 6.2" : "percpu, Linux 6.2+");
+  return TRUE;
+}
+
+StBackend *
+st_backend_bpf_new(GError **error)
+{
+  StBackendBpf *self;
+
+  libbpf_set_print(libbpf_to_glib);
+  self = g_new0(StBackendBpf, 1);
+  self->parent.name = "bpf";
+  self->parent.read = bpf_read;
+  self->parent.free = bpf_free;
+  self->n_cpus = libbpf_num_possible_cpus();
+  self->page_size = (guint64)sysconf(_SC_PAGESIZE);
+  self->buf = g_byte_array_new();
+  self->by_tgid = g_hash_table_new(NULL, NULL);
+  if (self->n_cpus <= 0 || !bpf_setup(self, error)) {
+    if (self->n_cpus <= 0 && error != NULL && *error == NULL)
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
+                  "Cannot count the possible CPUs");
+    bpf_free(&self->parent);
+    return NULL;
+  }
+  return &self->parent;
+}
+
+#else /* !HAVE_BPF */
+
+StBackend *
+st_backend_bpf_new(GError **error)
+{
+  g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
+              "SmoothTask was built without BPF support (-Dbpf=disabled)");
+  return NULL;
+}
+
+#endif

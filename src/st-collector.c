@@ -1,0 +1,308 @@
+/* st-collector.c: backend selection, system figures and rates. */
+#include "st-collector.h"
+#include "st-procfs-parse.h"
+#include "st-names.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+struct _StCollector {
+  StBackendKind kind;
+  StBackend *backend;
+  char *fallback_reason;
+  char *proc_root;
+  int proc_fd;
+
+  gboolean have_prev;
+  guint64 prev_ns;
+  StCpuTimes prev_cpu;
+  guint64 prev_syscalls;
+  gboolean prev_has_syscalls;
+  GHashTable *prev; /* pid -> StCollectorPrev */
+  GArray *raw;      /* scratch, of StRawProcess */
+};
+
+gboolean
+st_backend_kind_from_string(const char *s, StBackendKind *out)
+{
+  if (g_strcmp0(s, "auto") == 0)
+    *out = ST_BACKEND_AUTO;
+  else if (g_strcmp0(s, "bpf") == 0)
+    *out = ST_BACKEND_BPF;
+  else if (g_strcmp0(s, "proc") == 0)
+    *out = ST_BACKEND_PROC;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static void
+prev_free(gpointer p)
+{
+  StCollectorPrev *prev = p;
+  g_free(prev->display_name);
+  g_free(prev);
+}
+
+GHashTable *
+st_collector_prev_table_new(void)
+{
+  return g_hash_table_new_full(NULL, NULL, NULL, prev_free);
+}
+
+StCollector *
+st_collector_new(StBackendKind kind)
+{
+  StCollector *self = g_new0(StCollector, 1);
+  const char *root = g_getenv("SMOOTHTASK_PROC_ROOT");
+
+  self->kind = kind;
+  self->proc_root = g_strdup(root != NULL ? root : "/proc");
+  self->proc_fd = -1;
+  self->prev = st_collector_prev_table_new();
+  self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
+  return self;
+}
+
+gboolean
+st_collector_init(StCollector *self, GError **error)
+{
+  g_autoptr(GError) bpf_error = NULL;
+
+  if (self->backend != NULL)
+    return TRUE;
+
+  self->proc_fd = open(self->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (self->proc_fd < 0) {
+    g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED, "Cannot open %s",
+                self->proc_root);
+    return FALSE;
+  }
+  if (self->kind != ST_BACKEND_PROC) {
+    self->backend = st_backend_bpf_new(&bpf_error);
+    if (self->backend == NULL && self->kind == ST_BACKEND_BPF) {
+      g_propagate_error(error, g_steal_pointer(&bpf_error));
+      goto fail;
+    }
+  }
+  if (self->backend == NULL) {
+    if (bpf_error != NULL)
+      self->fallback_reason = g_strdup(bpf_error->message);
+    self->backend = st_backend_proc_new(self->proc_root, error);
+    if (self->backend == NULL)
+      goto fail;
+  }
+  return TRUE;
+
+fail:
+  if (self->proc_fd >= 0)
+    close(self->proc_fd);
+  self->proc_fd = -1;
+  return FALSE;
+}
+
+const char *
+st_collector_get_backend_name(StCollector *self)
+{
+  return self->backend != NULL ? self->backend->name : "none";
+}
+
+const char *
+st_collector_get_fallback_reason(StCollector *self)
+{
+  return self->fallback_reason;
+}
+
+void
+st_collector_reset(StCollector *self)
+{
+  self->have_prev = FALSE;
+  g_hash_table_remove_all(self->prev);
+}
+
+static int
+cmp_proc_pid(gconstpointer a, gconstpointer b)
+{
+  const StProcess *pa = a, *pb = b;
+  return (pa->pid > pb->pid) - (pa->pid < pb->pid);
+}
+
+void
+st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, guint64 interval_ns,
+                  StNameResolver resolve, gpointer resolve_data, StSnapshot *snap)
+{
+  g_autoptr(GHashTable) next = st_collector_prev_table_new();
+  gdouble secs = (gdouble)interval_ns / 1e9;
+  gboolean rates = have_prev && interval_ns > 0;
+
+  st_snapshot_clear_processes(snap);
+  for (guint i = 0; i < raw->procs->len; i++) {
+    const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
+    StCollectorPrev *old = g_hash_table_lookup(prev, GINT_TO_POINTER(r->pid));
+    StCollectorPrev *keep = g_new0(StCollectorPrev, 1);
+    StProcess p = {0};
+    guint64 base_cpu = 0, base_sys = 0;
+
+    /* Same pid, other start time: the pid was reused, this is a new process. */
+    if (old != NULL && old->start_time != r->start_time)
+      old = NULL;
+    if (old != NULL) {
+      base_cpu = old->cpu_time_ns;
+      base_sys = old->syscalls;
+      keep->display_name = g_steal_pointer(&old->display_name);
+    } else {
+      keep->display_name = resolve(r->pid, r->comm, resolve_data);
+    }
+    keep->start_time = r->start_time;
+    keep->cpu_time_ns = r->cpu_time_ns;
+    keep->syscalls = r->syscalls;
+
+    p.pid = r->pid;
+    p.start_time = r->start_time;
+    p.uid = r->uid;
+    memcpy(p.comm, r->comm, sizeof(p.comm));
+    p.comm[sizeof(p.comm) - 1] = '\0';
+    p.display_name = g_strdup(keep->display_name);
+    p.cpu_time_ns = r->cpu_time_ns;
+    p.rss_bytes = r->rss_bytes;
+    p.syscalls = r->syscalls;
+    /* A process born during the interval counts from zero. Counters of one
+     * process never go backwards, but a thread's time moves to its group's
+     * dead-thread total at exit and may be seen twice or not at all for one
+     * read: clamp rather than report a negative rate. */
+    p.cpu_percent =
+        rates ? 100.0 * (gdouble)(r->cpu_time_ns - MIN(base_cpu, r->cpu_time_ns)) / 1e9 / secs
+              : NAN;
+    p.syscalls_per_s = rates && raw->has_syscalls
+                           ? (gdouble)(r->syscalls - MIN(base_sys, r->syscalls)) / secs
+                           : NAN;
+    g_array_append_val(snap->processes, p);
+    g_hash_table_replace(next, GINT_TO_POINTER(r->pid), keep);
+  }
+  g_array_sort(snap->processes, cmp_proc_pid);
+
+  /* Exited processes are simply not carried over. */
+  g_hash_table_remove_all(prev);
+  GHashTableIter iter;
+  gpointer k, v;
+  g_hash_table_iter_init(&iter, next);
+  while (g_hash_table_iter_next(&iter, &k, &v)) {
+    g_hash_table_iter_steal(&iter);
+    g_hash_table_insert(prev, k, v);
+  }
+}
+
+static char *
+resolve_name(gint32 pid, const char *comm, gpointer data)
+{
+  StCollector *self = data;
+  char path[32], buf[4096];
+  gssize n;
+
+  g_snprintf(path, sizeof(path), "%d/cmdline", pid);
+  n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));
+  return st_display_name(n > 0 ? buf : NULL, n > 0 ? (gsize)n : 0, comm);
+}
+
+static gboolean
+read_system(StCollector *self, StCpuTimes *cpu, StMemInfo *mem, GError **error)
+{
+  char buf[16384];
+  gssize n;
+
+  n = st_read_small_file(self->proc_fd, "stat", buf, sizeof(buf));
+  if (n < 0 || !st_parse_cpu_times(buf, (gsize)n, cpu, error)) {
+    if (n < 0)
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/stat",
+                  self->proc_root);
+    return FALSE;
+  }
+  n = st_read_small_file(self->proc_fd, "meminfo", buf, sizeof(buf));
+  if (n < 0 || !st_parse_meminfo(buf, (gsize)n, mem, error)) {
+    if (n < 0)
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/meminfo",
+                  self->proc_root);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError **error)
+{
+  StRawSample raw = {self->raw, FALSE, 0};
+  StCpuTimes cpu;
+  StMemInfo mem;
+  guint64 interval_ns;
+  gboolean rates;
+
+  g_return_val_if_fail(self->backend != NULL, FALSE);
+
+  if (!read_system(self, &cpu, &mem, error))
+    return FALSE;
+  g_array_set_size(self->raw, 0);
+  if (!self->backend->read(self->backend, &raw, error))
+    return FALSE;
+
+  /* A clock that did not move gives no rate; the monotonic clock never goes
+   * backwards, but a caller's fake clock might. */
+  interval_ns = self->have_prev && now_ns > self->prev_ns ? now_ns - self->prev_ns : 0;
+  rates = interval_ns > 0;
+
+  snap->timestamp_ns = now_ns;
+  snap->interval_s = (gdouble)interval_ns / 1e9;
+  snap->backend = self->backend->name;
+  snap->n_cpus = cpu.n_cpus > 0 ? cpu.n_cpus : 1;
+  snap->mem_total_bytes = mem.total_bytes;
+  snap->mem_available_bytes = mem.available_bytes;
+  snap->mem_used_bytes = mem.total_bytes - mem.available_bytes;
+  snap->swap_total_bytes = mem.swap_total_bytes;
+  snap->swap_used_bytes = mem.swap_total_bytes - mem.swap_free_bytes;
+  if (!rates ||
+      !st_cpu_times_delta(&self->prev_cpu, &cpu, &snap->cpu_busy_percent, &snap->cpu_user_percent,
+                          &snap->cpu_system_percent, &snap->cpu_idle_percent)) {
+    snap->cpu_busy_percent = snap->cpu_user_percent = NAN;
+    snap->cpu_system_percent = snap->cpu_idle_percent = NAN;
+  }
+  snap->syscalls_per_s = NAN;
+  if (rates && raw.has_syscalls && self->prev_has_syscalls &&
+      raw.syscalls_total >= self->prev_syscalls)
+    snap->syscalls_per_s = (gdouble)(raw.syscalls_total - self->prev_syscalls) / snap->interval_s;
+
+  st_collector_fold(self->prev, self->have_prev, &raw, interval_ns, resolve_name, self, snap);
+
+  snap->unattributed_cpu_percent = NAN;
+  if (rates && st_value_available(snap->cpu_busy_percent)) {
+    /* What the process table does not explain: time of processes that lived
+     * and died between two samples, as percent of one CPU. */
+    gdouble listed = 0;
+    for (guint i = 0; i < snap->processes->len; i++)
+      listed += g_array_index(snap->processes, StProcess, i).cpu_percent;
+    snap->unattributed_cpu_percent = MAX(0.0, snap->cpu_busy_percent * snap->n_cpus - listed);
+  }
+
+  self->have_prev = TRUE;
+  self->prev_ns = now_ns;
+  self->prev_cpu = cpu;
+  self->prev_syscalls = raw.syscalls_total;
+  self->prev_has_syscalls = raw.has_syscalls;
+  return TRUE;
+}
+
+void
+st_collector_free(StCollector *self)
+{
+  if (self == NULL)
+    return;
+  if (self->backend != NULL)
+    self->backend->free(self->backend);
+  if (self->proc_fd >= 0)
+    close(self->proc_fd);
+  self->proc_fd = -1;
+  g_hash_table_unref(self->prev);
+  g_array_unref(self->raw);
+  g_free(self->fallback_reason);
+  g_free(self->proc_root);
+  g_free(self);
+}

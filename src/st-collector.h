@@ -1,0 +1,58 @@
+/* st-collector.h: one call per sample fills a snapshot.
+ *
+ * The collector owns a backend (BPF or /proc), remembers the previous
+ * reading of every process keyed by (pid, start time) so that pid reuse never
+ * mixes two processes, and turns two readings into rates. It knows nothing of
+ * thresholds, settings or notifications.
+ */
+#pragma once
+
+#include "st-backend.h"
+#include "st-snapshot.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ST_BACKEND_AUTO,
+  ST_BACKEND_BPF,
+  ST_BACKEND_PROC,
+} StBackendKind;
+
+typedef struct _StCollector StCollector;
+
+gboolean st_backend_kind_from_string(const char *s, StBackendKind *out);
+
+StCollector *st_collector_new(StBackendKind kind);
+/* Opens the backend. With ST_BACKEND_AUTO a refused BPF backend falls back to
+ * /proc and st_collector_get_fallback_reason() says why. Calling it again
+ * once initialised is a no-op. */
+gboolean st_collector_init(StCollector *self, GError **error);
+const char *st_collector_get_backend_name(StCollector *self);
+const char *st_collector_get_fallback_reason(StCollector *self);
+/* Fills snap; now_ns is CLOCK_MONOTONIC. The first sample after init is a
+ * baseline: its rates are NAN and its interval 0. */
+gboolean st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError **error);
+/* Forget the previous reading, e.g. after a suspend: the next sample is a new
+ * baseline instead of a rate over hours. */
+void st_collector_reset(StCollector *self);
+void st_collector_free(StCollector *self);
+
+/* Pure core, exposed for tests: folds a raw reading into snap given the
+ * previous per-process table (pid -> StCollectorPrev), which it replaces. */
+typedef struct {
+  guint64 start_time;
+  guint64 cpu_time_ns;
+  guint64 syscalls;
+  char *display_name;
+} StCollectorPrev;
+
+typedef char *(*StNameResolver)(gint32 pid, const char *comm, gpointer data);
+
+GHashTable *st_collector_prev_table_new(void);
+void st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw,
+                       guint64 interval_ns, StNameResolver resolve, gpointer resolve_data,
+                       StSnapshot *snap);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StCollector, st_collector_free)
+
+G_END_DECLS

@@ -1,0 +1,144 @@
+/* st-dump.c: --dump output. The JSON fields are documented in docs/dump-json.md. */
+#include "config.h"
+
+#include "st-dump.h"
+#include "st-names.h"
+
+#include <glib/gi18n.h>
+
+static gdouble
+by_cpu(const StProcess *p)
+{
+  return p->cpu_percent;
+}
+
+static void
+json_string(GString *s, const char *raw)
+{
+  g_autofree char *clean = st_sanitize_name(raw, -1);
+  g_string_append_c(s, '"');
+  for (const char *p = clean; *p != '\0'; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_c(s, '\\');
+    g_string_append_c(s, *p);
+  }
+  g_string_append_c(s, '"');
+}
+
+static void
+json_number(GString *s, gdouble v, int decimals)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *fmt = g_strdup_printf("%%.%df", decimals);
+  if (!st_value_available(v) || !isfinite(v))
+    g_string_append(s, "null");
+  else
+    g_string_append(s, g_ascii_formatd(buf, sizeof(buf), fmt, v));
+}
+
+char *
+st_dump_json(const StSnapshot *snap, guint top)
+{
+  g_autoptr(GArray) order = st_snapshot_rank(snap, by_cpu);
+  GString *s = g_string_new("{");
+
+  g_string_append_printf(s, "\"backend\":\"%s\",\"timestamp_ns\":%" G_GUINT64_FORMAT, snap->backend,
+                         snap->timestamp_ns);
+  g_string_append(s, ",\"interval_s\":");
+  json_number(s, snap->interval_s, 3);
+  g_string_append_printf(s, ",\"n_cpus\":%u,\"cpu\":{\"busy_percent\":", snap->n_cpus);
+  json_number(s, snap->cpu_busy_percent, 2);
+  g_string_append(s, ",\"user_percent\":");
+  json_number(s, snap->cpu_user_percent, 2);
+  g_string_append(s, ",\"system_percent\":");
+  json_number(s, snap->cpu_system_percent, 2);
+  g_string_append(s, ",\"idle_percent\":");
+  json_number(s, snap->cpu_idle_percent, 2);
+  g_string_append_printf(
+      s,
+      "},\"memory\":{\"total_bytes\":%" G_GUINT64_FORMAT ",\"used_bytes\":%" G_GUINT64_FORMAT
+      ",\"available_bytes\":%" G_GUINT64_FORMAT ",\"swap_total_bytes\":%" G_GUINT64_FORMAT
+      ",\"swap_used_bytes\":%" G_GUINT64_FORMAT "},\"syscalls_per_s\":",
+      snap->mem_total_bytes, snap->mem_used_bytes, snap->mem_available_bytes,
+      snap->swap_total_bytes, snap->swap_used_bytes);
+  json_number(s, snap->syscalls_per_s, 1);
+  g_string_append(s, ",\"unattributed_cpu_percent\":");
+  json_number(s, snap->unattributed_cpu_percent, 2);
+  g_string_append_printf(s, ",\"process_count\":%u,\"processes\":[", snap->processes->len);
+  for (guint i = 0; i < order->len && (top == 0 || i < top); i++) {
+    const StProcess *p = &g_array_index(snap->processes, StProcess, g_array_index(order, guint, i));
+    if (i > 0)
+      g_string_append_c(s, ',');
+    g_string_append_printf(s, "{\"pid\":%d,\"start_time\":%" G_GUINT64_FORMAT ",\"uid\":%u,",
+                           p->pid, p->start_time, p->uid);
+    g_string_append(s, "\"comm\":");
+    json_string(s, p->comm);
+    g_string_append(s, ",\"name\":");
+    json_string(s, st_process_name(p));
+    g_string_append(s, ",\"cpu_percent\":");
+    json_number(s, p->cpu_percent, 2);
+    g_string_append_printf(s,
+                           ",\"cpu_time_ns\":%" G_GUINT64_FORMAT ",\"rss_bytes\":%" G_GUINT64_FORMAT
+                           ",\"syscalls_per_s\":",
+                           p->cpu_time_ns, p->rss_bytes);
+    json_number(s, p->syscalls_per_s, 1);
+    g_string_append(s, ",\"syscalls\":");
+    if (st_value_available(p->syscalls_per_s))
+      g_string_append_printf(s, "%" G_GUINT64_FORMAT, p->syscalls);
+    else
+      g_string_append(s, "null");
+    g_string_append_c(s, '}');
+  }
+  g_string_append(s, "]}\n");
+  return g_string_free(s, FALSE);
+}
+
+static char *
+fmt_pct(gdouble v)
+{
+  return st_value_available(v) ? g_strdup_printf("%.1f%%", v) : g_strdup(_("n/a"));
+}
+
+static char *
+fmt_rate(gdouble v)
+{
+  return st_value_available(v) ? g_strdup_printf("%.0f", v) : g_strdup(_("n/a"));
+}
+
+char *
+st_dump_table(const StSnapshot *snap, guint top)
+{
+  g_autoptr(GArray) order = st_snapshot_rank(snap, by_cpu);
+  g_autofree char *busy = fmt_pct(snap->cpu_busy_percent);
+  g_autofree char *user = fmt_pct(snap->cpu_user_percent);
+  g_autofree char *sys = fmt_pct(snap->cpu_system_percent);
+  g_autofree char *idle = fmt_pct(snap->cpu_idle_percent);
+  g_autofree char *sc = fmt_rate(snap->syscalls_per_s);
+  g_autofree char *used = g_format_size_full(snap->mem_used_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *total = g_format_size_full(snap->mem_total_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *avail = g_format_size_full(snap->mem_available_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *swap = g_format_size_full(snap->swap_used_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *swap_total = g_format_size_full(snap->swap_total_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  GString *s = g_string_new(NULL);
+
+  g_string_append_printf(s, _("Backend: %s, interval %.2f s, %u CPUs\n"), snap->backend,
+                         snap->interval_s, snap->n_cpus);
+  g_string_append_printf(s, _("CPU:      %s busy (user %s, system %s, idle %s)\n"), busy, user, sys,
+                         idle);
+  g_string_append_printf(s, _("Memory:   %s of %s used, %s available; swap %s of %s\n"), used,
+                         total, avail, swap, swap_total);
+  g_string_append_printf(s, _("Syscalls: %s per second\n\n"), sc);
+  g_string_append_printf(s, "%8s %6s %7s %10s %12s  %s\n", _("PID"), _("UID"), _("CPU%"), _("RSS"),
+                         _("SYSCALLS/S"), _("NAME"));
+  for (guint i = 0; i < order->len && (top == 0 || i < top); i++) {
+    const StProcess *p = &g_array_index(snap->processes, StProcess, g_array_index(order, guint, i));
+    g_autofree char *cpu = st_value_available(p->cpu_percent)
+                               ? g_strdup_printf("%.1f", p->cpu_percent)
+                               : g_strdup(_("n/a"));
+    g_autofree char *rss = g_format_size_full(p->rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *rate = fmt_rate(p->syscalls_per_s);
+    g_autofree char *name = st_sanitize_name(st_process_name(p), -1);
+    g_string_append_printf(s, "%8d %6u %7s %10s %12s  %s\n", p->pid, p->uid, cpu, rss, rate, name);
+  }
+  return g_string_free(s, FALSE);
+}

@@ -1,0 +1,439 @@
+/* st-engine.c: the alert state machine. Pure: see st-engine.h. */
+#include "st-engine.h"
+
+#include <string.h>
+
+#define N_OTHERS 3
+
+typedef enum {
+  STATE_PENDING,
+  STATE_FIRING,
+} AlertState;
+
+typedef struct {
+  StMetric metric;
+  AlertState state;
+  StLevel level;
+  gint32 pid;
+  guint64 start_time;
+  char *name;
+  gint64 since_us;    /* first seen over the threshold */
+  gboolean notified;  /* a RAISE went out for the current firing */
+  gdouble sent_value; /* value of the last RAISE/UPDATE */
+  StLevel sent_level;
+  gboolean seen; /* evaluated in the current pass */
+} Alert;
+
+typedef struct {
+  gint64 last_raise_us;
+} Cooldown;
+
+struct _StEngine {
+  StEngineConfig config;
+  GHashTable *alerts;    /* "metric/subject" -> Alert */
+  GHashTable *cooldowns; /* "metric/subject" -> Cooldown, outlives alerts */
+};
+
+static const char *metric_names[ST_N_METRICS] = {
+    "cpu", "memory", "syscalls", "process-cpu", "process-memory", "process-syscalls",
+};
+
+const char *
+st_metric_to_string(StMetric metric)
+{
+  g_return_val_if_fail(metric < ST_N_METRICS, "unknown");
+  return metric_names[metric];
+}
+
+gboolean
+st_engine_is_process_metric(StMetric metric)
+{
+  return metric >= ST_METRIC_PROCESS_CPU;
+}
+
+void
+st_engine_config_set_defaults(StEngineConfig *config)
+{
+  /* Kept equal to the schema defaults; docs/configuration.md says why. */
+  memset(config, 0, sizeof(*config));
+  config->enabled = TRUE;
+  config->cpu_enabled = config->memory_enabled = config->syscalls_enabled = TRUE;
+  config->threshold[ST_METRIC_CPU] = 90;
+  config->threshold[ST_METRIC_MEMORY] = 90;
+  config->threshold[ST_METRIC_SYSCALLS] = 1000000;
+  config->threshold[ST_METRIC_PROCESS_CPU] = 90;
+  config->threshold[ST_METRIC_PROCESS_MEMORY] = 50;
+  config->threshold[ST_METRIC_PROCESS_SYSCALLS] = 500000;
+  config->memory_critical = 97;
+  config->sustain_s = 30;
+  config->hysteresis_percent = 10;
+  config->cooldown_s = 600;
+  config->notify_recovery = TRUE;
+  config->ignored = g_new0(char *, 1);
+}
+
+void
+st_engine_config_clear(StEngineConfig *config)
+{
+  g_clear_pointer(&config->ignored, g_strfreev);
+}
+
+static void
+alert_free(gpointer p)
+{
+  Alert *a = p;
+  g_free(a->name);
+  g_free(a);
+}
+
+StEngine *
+st_engine_new(void)
+{
+  StEngine *self = g_new0(StEngine, 1);
+  st_engine_config_set_defaults(&self->config);
+  self->alerts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, alert_free);
+  self->cooldowns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  return self;
+}
+
+void
+st_engine_free(StEngine *self)
+{
+  if (self == NULL)
+    return;
+  st_engine_config_clear(&self->config);
+  g_hash_table_unref(self->alerts);
+  g_hash_table_unref(self->cooldowns);
+  g_free(self);
+}
+
+void
+st_engine_set_config(StEngine *self, const StEngineConfig *config)
+{
+  char **ignored = g_strdupv(config->ignored);
+  st_engine_config_clear(&self->config);
+  self->config = *config;
+  self->config.ignored = ignored != NULL ? ignored : g_new0(char *, 1);
+}
+
+const StEngineConfig *
+st_engine_get_config(StEngine *self)
+{
+  return &self->config;
+}
+
+guint
+st_engine_get_n_active(StEngine *self)
+{
+  return g_hash_table_size(self->alerts);
+}
+
+gboolean
+st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm)
+{
+  if (config->ignored == NULL)
+    return FALSE;
+  for (char **p = config->ignored; *p != NULL; p++) {
+    g_autofree char *want = g_utf8_casefold(*p, -1);
+    g_autofree char *a = name != NULL ? g_utf8_casefold(name, -1) : NULL;
+    g_autofree char *b = comm != NULL ? g_utf8_casefold(comm, -1) : NULL;
+    if (g_strcmp0(want, a) == 0 || g_strcmp0(want, b) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+metric_enabled(const StEngineConfig *c, StMetric metric)
+{
+  if (!c->enabled)
+    return FALSE;
+  switch (metric) {
+    case ST_METRIC_CPU:
+    case ST_METRIC_PROCESS_CPU:
+      return c->cpu_enabled;
+    case ST_METRIC_MEMORY:
+    case ST_METRIC_PROCESS_MEMORY:
+      return c->memory_enabled;
+    case ST_METRIC_SYSCALLS:
+    case ST_METRIC_PROCESS_SYSCALLS:
+      return c->syscalls_enabled;
+    default:
+      return FALSE;
+  }
+}
+
+gdouble
+st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc)
+{
+  switch (metric) {
+    case ST_METRIC_CPU:
+    case ST_METRIC_PROCESS_CPU:
+      return proc->cpu_percent;
+    case ST_METRIC_MEMORY:
+    case ST_METRIC_PROCESS_MEMORY:
+      if (snap->mem_total_bytes == 0)
+        return NAN;
+      return 100.0 * (gdouble)proc->rss_bytes / (gdouble)snap->mem_total_bytes;
+    case ST_METRIC_SYSCALLS:
+    case ST_METRIC_PROCESS_SYSCALLS:
+      return proc->syscalls_per_s;
+    default:
+      return NAN;
+  }
+}
+
+static gdouble
+system_value(StMetric metric, const StSnapshot *snap)
+{
+  switch (metric) {
+    case ST_METRIC_CPU:
+      return snap->cpu_busy_percent;
+    case ST_METRIC_MEMORY:
+      return st_snapshot_mem_used_percent(snap);
+    case ST_METRIC_SYSCALLS:
+      return snap->syscalls_per_s;
+    default:
+      return NAN;
+  }
+}
+
+static void
+offender_clear(gpointer p)
+{
+  g_free(((StOffender *)p)->name);
+}
+
+static void
+decision_free(gpointer p)
+{
+  StDecision *d = p;
+  g_free(d->subject);
+  g_free(d->name);
+  g_array_unref(d->others);
+  g_free(d);
+}
+
+/* The worst non-ignored processes for a metric, skipping one pid. */
+static GArray *
+top_offenders(const StEngineConfig *c, const StSnapshot *snap, StMetric metric, gint32 skip_pid,
+              gdouble at_least)
+{
+  GArray *out = g_array_new(FALSE, TRUE, sizeof(StOffender));
+  g_array_set_clear_func(out, offender_clear);
+
+  for (guint i = 0; i < snap->processes->len; i++) {
+    const StProcess *p = &g_array_index(snap->processes, StProcess, i);
+    gdouble v = st_engine_process_value(metric, snap, p);
+    StOffender o;
+    guint pos;
+
+    if (p->pid == skip_pid || !st_value_available(v) || v <= 0 || v < at_least ||
+        st_engine_name_ignored(c, st_process_name(p), p->comm))
+      continue;
+    for (pos = 0; pos < out->len; pos++)
+      if (v > g_array_index(out, StOffender, pos).value)
+        break;
+    if (pos >= N_OTHERS)
+      continue;
+    o.pid = p->pid;
+    o.name = g_strdup(st_process_name(p));
+    o.value = v;
+    g_array_insert_val(out, pos, o);
+    if (out->len > N_OTHERS)
+      g_array_remove_index(out, out->len - 1);
+  }
+  return out;
+}
+
+static StDecision *
+decision_new(StDecisionKind kind, const char *subject, const Alert *a, gdouble value,
+             gdouble threshold, gint64 now_us)
+{
+  StDecision *d = g_new0(StDecision, 1);
+  d->kind = kind;
+  d->metric = a->metric;
+  d->level = a->level;
+  d->subject = g_strdup(subject);
+  d->pid = a->pid;
+  d->name = g_strdup(a->name);
+  d->value = value;
+  d->threshold = threshold;
+  d->over_s = (gdouble)(now_us - a->since_us) / 1e6;
+  d->notify = TRUE;
+  return d;
+}
+
+static StLevel
+level_for(const StEngineConfig *c, StMetric metric, gdouble value)
+{
+  if (metric == ST_METRIC_MEMORY && c->memory_critical > 0 && value >= c->memory_critical)
+    return ST_LEVEL_CRITICAL;
+  return ST_LEVEL_WARNING;
+}
+
+/* Advances one alert given a fresh value; returns a decision or NULL. */
+static StDecision *
+step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
+{
+  const StEngineConfig *c = &self->config;
+  gdouble threshold = c->threshold[a->metric];
+  Cooldown *cd;
+
+  a->level = level_for(c, a->metric, value);
+  if (a->state == STATE_PENDING) {
+    gboolean sustained = now_us - a->since_us >= (gint64)c->sustain_s * G_USEC_PER_SEC;
+    if (!sustained && a->level != ST_LEVEL_CRITICAL)
+      return NULL;
+    a->state = STATE_FIRING;
+  }
+  if (!a->notified) {
+    cd = g_hash_table_lookup(self->cooldowns, key);
+    if (cd != NULL && a->level != ST_LEVEL_CRITICAL &&
+        now_us - cd->last_raise_us < (gint64)c->cooldown_s * G_USEC_PER_SEC)
+      return NULL; /* firing, silently: it was said recently */
+    if (cd == NULL) {
+      cd = g_new0(Cooldown, 1);
+      g_hash_table_insert(self->cooldowns, g_strdup(key), cd);
+    }
+    cd->last_raise_us = now_us;
+    a->notified = TRUE;
+    a->sent_value = value;
+    a->sent_level = a->level;
+    return decision_new(ST_DECISION_RAISE, strchr(key, '/') + 1, a, value, threshold, now_us);
+  }
+  /* Update in place only when the text would say something new. */
+  if (a->level != a->sent_level || fabs(value - a->sent_value) >= MAX(1.0, 0.05 * threshold)) {
+    a->sent_value = value;
+    a->sent_level = a->level;
+    return decision_new(ST_DECISION_UPDATE, strchr(key, '/') + 1, a, value, threshold, now_us);
+  }
+  return NULL;
+}
+
+static void
+observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, const StProcess *proc,
+        gdouble value, gint64 now_us)
+{
+  const StEngineConfig *c = &self->config;
+  g_autofree char *key = g_strdup_printf("%s/%s", metric_names[metric], subject);
+  Alert *a = g_hash_table_lookup(self->alerts, key);
+  gdouble threshold = c->threshold[metric];
+  gdouble clear_at = threshold * (1.0 - CLAMP(c->hysteresis_percent, 0.0, 100.0) / 100.0);
+  StDecision *d;
+
+  if (a != NULL)
+    a->seen = TRUE;
+  if (a == NULL) {
+    if (value < threshold)
+      return;
+    a = g_new0(Alert, 1);
+    a->metric = metric;
+    a->state = STATE_PENDING;
+    a->pid = proc != NULL ? proc->pid : 0;
+    a->start_time = proc != NULL ? proc->start_time : 0;
+    a->name = proc != NULL ? g_strdup(st_process_name(proc)) : NULL;
+    a->since_us = now_us;
+    a->seen = TRUE;
+    g_hash_table_insert(self->alerts, g_strdup(key), a);
+  } else if ((a->state == STATE_PENDING && value < threshold) ||
+             (a->state == STATE_FIRING && value < clear_at)) {
+    if (a->notified) {
+      d = decision_new(ST_DECISION_CLEAR, subject, a, value, threshold, now_us);
+      d->reason = ST_CLEAR_RECOVERED;
+      d->notify = c->notify_recovery;
+      d->others = g_array_new(FALSE, TRUE, sizeof(StOffender));
+      g_ptr_array_add(out, d);
+    }
+    g_hash_table_remove(self->alerts, key);
+    return;
+  }
+  if (proc != NULL && g_strcmp0(a->name, st_process_name(proc)) != 0) {
+    g_free(a->name);
+    a->name = g_strdup(st_process_name(proc)); /* a process renamed itself (exec) */
+  }
+  d = step(self, key, a, value, now_us);
+  if (d != NULL)
+    g_ptr_array_add(out, d);
+}
+
+GPtrArray *
+st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
+{
+  const StEngineConfig *c = &self->config;
+  GPtrArray *out = g_ptr_array_new_with_free_func(decision_free);
+  GHashTableIter iter;
+  gpointer k, v;
+
+  g_return_val_if_fail(snap != NULL, out);
+
+  g_hash_table_iter_init(&iter, self->alerts);
+  while (g_hash_table_iter_next(&iter, NULL, &v))
+    ((Alert *)v)->seen = FALSE;
+
+  for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_SYSCALLS; m++) {
+    gdouble value = system_value(m, snap);
+    /* Unknown is not zero: an unavailable figure neither raises nor clears. */
+    if (!metric_enabled(c, m) || !st_value_available(value)) {
+      g_autofree char *key = g_strdup_printf("%s/system", metric_names[m]);
+      Alert *a = g_hash_table_lookup(self->alerts, key);
+      if (a != NULL && metric_enabled(c, m))
+        a->seen = TRUE;
+      continue;
+    }
+    observe(self, out, m, "system", NULL, value, now_us);
+  }
+
+  for (guint i = 0; i < snap->processes->len; i++) {
+    const StProcess *p = &g_array_index(snap->processes, StProcess, i);
+    const char *name = st_process_name(p);
+    char subject[48];
+
+    if (st_engine_name_ignored(c, name, p->comm))
+      continue;
+    g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
+    for (StMetric m = ST_METRIC_PROCESS_CPU; m < ST_N_METRICS; m++) {
+      gdouble value = st_engine_process_value(m, snap, p);
+      if (!metric_enabled(c, m))
+        continue;
+      if (!st_value_available(value)) {
+        g_autofree char *key = g_strdup_printf("%s/%s", metric_names[m], subject);
+        Alert *a = g_hash_table_lookup(self->alerts, key);
+        if (a != NULL)
+          a->seen = TRUE;
+        continue;
+      }
+      observe(self, out, m, subject, p, value, now_us);
+    }
+  }
+
+  /* Alerts not seen: process gone, now ignored, or metric disabled. */
+  g_hash_table_iter_init(&iter, self->alerts);
+  while (g_hash_table_iter_next(&iter, &k, &v)) {
+    Alert *a = v;
+    if (a->seen)
+      continue;
+    if (a->notified) {
+      const StProcess *now = st_snapshot_find(snap, a->pid);
+      gboolean gone = st_engine_is_process_metric(a->metric) && metric_enabled(c, a->metric) &&
+                      (now == NULL || now->start_time != a->start_time);
+      StDecision *d = decision_new(ST_DECISION_CLEAR, strchr(k, '/') + 1, a, NAN,
+                                   c->threshold[a->metric], now_us);
+      d->reason = gone ? ST_CLEAR_EXITED : ST_CLEAR_MUTED;
+      d->notify = gone && c->notify_recovery;
+      d->others = g_array_new(FALSE, TRUE, sizeof(StOffender));
+      g_ptr_array_add(out, d);
+    }
+    g_hash_table_iter_remove(&iter);
+  }
+
+  /* Name who causes it: the top consumers of the same resource. */
+  for (guint i = 0; i < out->len; i++) {
+    StDecision *d = g_ptr_array_index(out, i);
+    d->mem_total_bytes = snap->mem_total_bytes;
+    if (d->others == NULL)
+      d->others = top_offenders(c, snap, d->metric, d->pid,
+                                st_engine_is_process_metric(d->metric) ? d->threshold : 0);
+  }
+  return out;
+}

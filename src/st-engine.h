@@ -1,0 +1,112 @@
+/* st-engine.h: the alert state machine.
+ *
+ * Pure: it takes a config, a snapshot and the time, and returns decisions.
+ * No GSettings, no notifications, no clock reads. For every metric and
+ * subject (the system, or one process identified by pid and start time):
+ *
+ *   normal -> pending      value >= threshold
+ *   pending -> normal      value < threshold before sustain-seconds passed
+ *   pending -> firing      sustained: a RAISE, unless the same metric and
+ *                          subject was notified less than cooldown ago
+ *   firing -> firing       an UPDATE when the value or level moved enough
+ *   firing -> normal       value < threshold * (1 - hysteresis/100): a CLEAR
+ *
+ * Memory has a critical level that fires at once, bypassing sustain and
+ * cooldown: by the time a warning would have been sustained, the OOM killer
+ * has already chosen.
+ */
+#pragma once
+
+#include "st-snapshot.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ST_METRIC_CPU,
+  ST_METRIC_MEMORY,
+  ST_METRIC_SYSCALLS,
+  ST_METRIC_PROCESS_CPU,
+  ST_METRIC_PROCESS_MEMORY,
+  ST_METRIC_PROCESS_SYSCALLS,
+  ST_N_METRICS
+} StMetric;
+
+typedef enum {
+  ST_LEVEL_WARNING,
+  ST_LEVEL_CRITICAL,
+} StLevel;
+
+typedef struct {
+  gboolean enabled;
+  gboolean cpu_enabled;
+  gboolean memory_enabled;
+  gboolean syscalls_enabled;
+  gdouble threshold[ST_N_METRICS]; /* CPU: % of all CPUs; process CPU: % of one CPU;
+                                      memory: % of RAM; syscalls: per second */
+  gdouble memory_critical;         /* % of RAM in use; 0 disables */
+  guint sustain_s;
+  gdouble hysteresis_percent;
+  guint cooldown_s;
+  gboolean notify_recovery;
+  char **ignored; /* display names or comms, compared case-insensitively */
+} StEngineConfig;
+
+typedef enum {
+  ST_DECISION_RAISE,
+  ST_DECISION_UPDATE,
+  ST_DECISION_CLEAR,
+} StDecisionKind;
+
+typedef enum {
+  ST_CLEAR_RECOVERED, /* back under the hysteresis band */
+  ST_CLEAR_EXITED,    /* the process is gone */
+  ST_CLEAR_MUTED,     /* metric disabled, process ignored, or the agent disabled */
+} StClearReason;
+
+typedef struct {
+  gint32 pid;
+  char *name;
+  gdouble value;
+} StOffender;
+
+typedef struct {
+  StDecisionKind kind;
+  StMetric metric;
+  StLevel level;
+  char *subject; /* "system" or "<pid>:<start>": stable id of the alert */
+  gint32 pid;    /* 0 for the system */
+  char *name;    /* process display name, NULL for the system */
+  gdouble value;
+  gdouble threshold;
+  gdouble over_s; /* how long the value has been over the threshold */
+  StClearReason reason;
+  gboolean notify; /* CLEAR: say so (notify-recovery) or just withdraw */
+  GArray *others;  /* of StOffender: top consumers, worst first */
+  guint64 mem_total_bytes;
+} StDecision;
+
+typedef struct _StEngine StEngine;
+
+StEngine *st_engine_new(void);
+void st_engine_free(StEngine *self);
+/* Copies config. Alerts of metrics now disabled are withdrawn at the next
+ * evaluation. */
+void st_engine_set_config(StEngine *self, const StEngineConfig *config);
+const StEngineConfig *st_engine_get_config(StEngine *self);
+/* now_us: a monotonic clock in microseconds, supplied by the caller. Returns
+ * a GPtrArray of StDecision (owned by the array). */
+GPtrArray *st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us);
+guint st_engine_get_n_active(StEngine *self);
+
+void st_engine_config_clear(StEngineConfig *config);
+void st_engine_config_set_defaults(StEngineConfig *config);
+gboolean st_engine_is_process_metric(StMetric metric);
+const char *st_metric_to_string(StMetric metric);
+gboolean st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm);
+/* The figure of one process for a per-process metric (CPU %, RSS % of RAM,
+ * syscalls/s); NAN when unavailable. */
+gdouble st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StEngine, st_engine_free)
+
+G_END_DECLS

@@ -1,0 +1,165 @@
+/* st-format.c: notification text. */
+#include "config.h"
+
+#include "st-format.h"
+#include "st-names.h"
+
+#include <glib/gi18n.h>
+
+char *
+st_format_duration(gdouble seconds)
+{
+  guint s = seconds > 0 ? (guint)(seconds + 0.5) : 0;
+  if (s < 90)
+    return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u second", "%u seconds", s), s);
+  if (s < 90 * 60)
+    return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u minute", "%u minutes", s / 60),
+                           (s + 30) / 60);
+  return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u hour", "%u hours", s / 3600),
+                         (s + 1800) / 3600);
+}
+
+char *
+st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes)
+{
+  if (!st_value_available(value))
+    return g_strdup(_("unavailable"));
+  switch (metric) {
+    case ST_METRIC_SYSCALLS:
+    case ST_METRIC_PROCESS_SYSCALLS:
+      if (value >= 1e6)
+        return g_strdup_printf(_("%.1fM syscalls/s"), value / 1e6);
+      if (value >= 1e4)
+        return g_strdup_printf(_("%.0fk syscalls/s"), value / 1e3);
+      return g_strdup_printf(_("%.0f syscalls/s"), value);
+    case ST_METRIC_PROCESS_MEMORY:
+      if (mem_total_bytes > 0) {
+        g_autofree char *size = g_format_size_full(
+            (guint64)(value / 100.0 * (gdouble)mem_total_bytes), G_FORMAT_SIZE_IEC_UNITS);
+        return g_strdup_printf(_("%s (%.0f%% of RAM)"), size, value);
+      }
+      return g_strdup_printf("%.0f%%", value);
+    default:
+      return g_strdup_printf("%.0f%%", value);
+  }
+}
+
+static const char *
+metric_summary(const StDecision *d)
+{
+  gboolean critical = d->level == ST_LEVEL_CRITICAL;
+  if (d->kind == ST_DECISION_CLEAR) {
+    switch (d->metric) {
+      case ST_METRIC_CPU:
+      case ST_METRIC_PROCESS_CPU:
+        return _("CPU load is back to normal");
+      case ST_METRIC_MEMORY:
+      case ST_METRIC_PROCESS_MEMORY:
+        return _("Memory use is back to normal");
+      default:
+        return _("System call rate is back to normal");
+    }
+  }
+  switch (d->metric) {
+    case ST_METRIC_CPU:
+      return _("High CPU load");
+    case ST_METRIC_MEMORY:
+      return critical ? _("Memory almost exhausted") : _("Memory is running low");
+    case ST_METRIC_SYSCALLS:
+      return _("High system call rate");
+    case ST_METRIC_PROCESS_CPU:
+      return _("A process is using a lot of CPU");
+    case ST_METRIC_PROCESS_MEMORY:
+      return _("A process is using a lot of memory");
+    default:
+      return _("A process is making many system calls");
+  }
+}
+
+/* Appends "firefox (pid 4242, 190%), ..." for the others. */
+static void
+append_others(GString *s, const StDecision *d, guint64 mem_total)
+{
+  for (guint i = 0; i < d->others->len; i++) {
+    const StOffender *o = &g_array_index(d->others, StOffender, i);
+    g_autofree char *name = st_sanitize_name(o->name, -1);
+    StMetric per_proc =
+        d->metric < ST_METRIC_PROCESS_CPU ? d->metric + ST_METRIC_PROCESS_CPU : d->metric;
+    g_autofree char *value = st_format_value(per_proc, o->value, mem_total);
+    if (i > 0)
+      g_string_append(s, _(", "));
+    g_string_append_printf(s, _("%s (pid %d, %s)"), name, o->pid, value);
+  }
+}
+
+static char *
+body_text(const StDecision *d, guint64 mem_total)
+{
+  g_autofree char *name = st_sanitize_name(d->name, -1);
+  g_autofree char *value = st_format_value(d->metric, d->value, mem_total);
+  g_autofree char *threshold = st_format_value(d->metric, d->threshold, mem_total);
+  g_autofree char *duration = st_format_duration(d->over_s);
+  GString *s = g_string_new(NULL);
+
+  if (d->kind == ST_DECISION_CLEAR) {
+    if (d->reason == ST_CLEAR_EXITED)
+      g_string_append_printf(s, _("%s (pid %d) has exited."), name, d->pid);
+    else if (d->pid != 0)
+      g_string_append_printf(s, _("%s (pid %d) is at %s now."), name, d->pid, value);
+    else
+      g_string_append_printf(s, _("Now at %s."), value);
+    return g_string_free(s, FALSE);
+  }
+
+  switch (d->metric) {
+    case ST_METRIC_CPU:
+      g_string_append_printf(s, _("All CPUs have been %s busy for %s."), value, duration);
+      break;
+    case ST_METRIC_MEMORY:
+      g_string_append_printf(s, _("%s of memory has been in use for %s."), value, duration);
+      break;
+    case ST_METRIC_SYSCALLS:
+      g_string_append_printf(s, _("The system has made %s for %s."), value, duration);
+      break;
+    case ST_METRIC_PROCESS_CPU:
+      g_string_append_printf(s, _("%s, pid %d, has used %s CPU for %s."), name, d->pid, value,
+                             duration);
+      break;
+    case ST_METRIC_PROCESS_MEMORY:
+      g_string_append_printf(s, _("%s, pid %d, holds %s."), name, d->pid, value);
+      break;
+    default:
+      g_string_append_printf(s, _("%s, pid %d, has made %s for %s."), name, d->pid, value,
+                             duration);
+      break;
+  }
+  g_string_append_printf(s, _(" Threshold: %s."), threshold);
+  if (d->others != NULL && d->others->len > 0) {
+    g_string_append_c(s, '\n');
+    g_string_append(s, d->pid != 0 ? _("Also high: ") : _("Top: "));
+    append_others(s, d, mem_total);
+  }
+  return g_string_free(s, FALSE);
+}
+
+void
+st_format_decision(const StDecision *d, StNotificationText *out)
+{
+  out->summary = g_strdup(metric_summary(d));
+  out->plain = body_text(d, d->mem_total_bytes);
+  out->body = g_markup_escape_text(out->plain, -1);
+  out->urgency = d->kind == ST_DECISION_CLEAR ? 0 : d->level == ST_LEVEL_CRITICAL ? 2 : 1;
+  /* "device.error" is the closest category of the spec for resource trouble. */
+  out->category = d->kind == ST_DECISION_CLEAR ? "device" : "device.error";
+  out->icon = d->kind == ST_DECISION_CLEAR    ? "dialog-information"
+              : d->level == ST_LEVEL_CRITICAL ? "dialog-error"
+                                              : "dialog-warning";
+}
+
+void
+st_notification_text_clear(StNotificationText *t)
+{
+  g_clear_pointer(&t->summary, g_free);
+  g_clear_pointer(&t->body, g_free);
+  g_clear_pointer(&t->plain, g_free);
+}

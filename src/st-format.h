@@ -1,0 +1,30 @@
+/* st-format.h: the words of a notification. Pure: decision in, text out.
+ *
+ * Every name that reaches a body passes through st_sanitize_name() and
+ * g_markup_escape_text(): notification servers render a subset of markup,
+ * and a process may call itself "<a href=...>".
+ */
+#pragma once
+
+#include "st-engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *summary;  /* plain text (servers do not render markup in summaries) */
+  char *body;     /* markup-escaped */
+  char *plain;    /* the same as body, unescaped, for logs */
+  guint8 urgency; /* 0 low, 1 normal, 2 critical */
+  const char *category;
+  const char *icon;
+} StNotificationText;
+
+void st_format_decision(const StDecision *d, StNotificationText *out);
+void st_notification_text_clear(StNotificationText *t);
+/* "190%", "6.1 GiB", "120k/s": a value of a metric as a person reads it. */
+char *st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes);
+char *st_format_duration(gdouble seconds);
+
+G_END_DECLS
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(StNotificationText, st_notification_text_clear)

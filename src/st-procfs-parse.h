@@ -1,0 +1,56 @@
+/* st-procfs-parse.h: pure parsers of kernel text from /proc.
+ *
+ * Each takes a buffer and its length (no NUL needed), never touches a file
+ * descriptor, and copes with truncation and arbitrary bytes: a process may
+ * call itself ") 1 2 (" or put a newline in its name.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define ST_PARSE_ERROR (st_parse_error_quark())
+GQuark st_parse_error_quark(void);
+
+typedef enum {
+  ST_PARSE_ERROR_TRUNCATED,
+  ST_PARSE_ERROR_INVALID,
+} StParseError;
+
+/* Aggregate "cpu " line of /proc/stat, in USER_HZ ticks. */
+typedef struct {
+  guint64 user, nice, system, idle, iowait, irq, softirq, steal;
+  guint n_cpus; /* number of "cpuN" lines */
+} StCpuTimes;
+
+typedef struct {
+  guint64 total_bytes;
+  guint64 available_bytes;
+  guint64 swap_total_bytes;
+  guint64 swap_free_bytes;
+} StMemInfo;
+
+typedef struct {
+  gint32 pid;
+  gchar comm[16]; /* up to 15 bytes as the kernel gives them, NUL-terminated */
+  gchar state;
+  gint32 ppid;
+  guint64 utime_ticks;
+  guint64 stime_ticks;
+  guint64 start_ticks; /* since boot */
+  gint64 num_threads;
+} StPidStat;
+
+gboolean st_parse_cpu_times(const char *buf, gsize len, StCpuTimes *out, GError **error);
+gboolean st_parse_meminfo(const char *buf, gsize len, StMemInfo *out, GError **error);
+gboolean st_parse_pid_stat(const char *buf, gsize len, StPidStat *out, GError **error);
+/* statm: returns the resident field, in pages. */
+gboolean st_parse_statm(const char *buf, gsize len, guint64 *resident_pages, GError **error);
+
+/* Busy/user/system/idle percentages of all CPUs between two readings.
+ * Returns FALSE when the counters went backwards or did not move. */
+gboolean st_cpu_times_delta(const StCpuTimes *prev, const StCpuTimes *cur, gdouble *busy,
+                            gdouble *user, gdouble *system, gdouble *idle);
+
+G_END_DECLS

@@ -1,0 +1,165 @@
+/* st-settings.c: reading org.smoothtask.Agent. */
+#define G_LOG_DOMAIN "smoothtask-settings"
+
+#include "config.h"
+
+#include "st-settings.h"
+
+#include <math.h>
+
+#define KEY_ENABLED                "enabled"
+#define KEY_INTERVAL               "sample-interval"
+#define KEY_CPU_ENABLED            "enable-cpu-metrics"
+#define KEY_MEMORY_ENABLED         "enable-memory-metrics"
+#define KEY_SYSCALLS_ENABLED       "enable-syscall-monitoring"
+#define KEY_CPU_THRESHOLD          "cpu-threshold"
+#define KEY_PROC_CPU_THRESHOLD     "process-cpu-threshold"
+#define KEY_MEMORY_THRESHOLD       "memory-threshold"
+#define KEY_MEMORY_CRITICAL        "memory-critical-threshold"
+#define KEY_PROC_MEMORY_THRESHOLD  "process-memory-threshold"
+#define KEY_SYSCALL_THRESHOLD      "syscall-rate-threshold"
+#define KEY_PROC_SYSCALL_THRESHOLD "process-syscall-rate-threshold"
+#define KEY_SUSTAIN                "sustain-seconds"
+#define KEY_HYSTERESIS             "hysteresis-percent"
+#define KEY_COOLDOWN               "cooldown-seconds"
+#define KEY_NOTIFY_RECOVERY        "notify-recovery"
+#define KEY_IGNORED                "ignored-processes"
+
+struct _StSettings {
+  GSettings *settings;
+  StSettingsChangedFunc changed_func;
+  gpointer changed_data;
+};
+
+GQuark
+st_settings_error_quark(void)
+{
+  return g_quark_from_static_string("st-settings-error-quark");
+}
+
+static void
+on_changed(GSettings *settings, const char *key, gpointer data)
+{
+  StSettings *self = data;
+  g_debug("Setting %s changed", key);
+  if (self->changed_func != NULL)
+    self->changed_func(self, self->changed_data);
+}
+
+StSettings *
+st_settings_new(GError **error)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default();
+  g_autoptr(GSettingsSchema) schema = NULL;
+  StSettings *self;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup(source, APP_ID, TRUE);
+  if (schema == NULL) {
+    g_set_error(error, ST_SETTINGS_ERROR, ST_SETTINGS_ERROR_NO_SCHEMA,
+                "The settings schema %s is not installed (run 'meson install', or set "
+                "GSETTINGS_SCHEMA_DIR to the build tree's data/ directory)",
+                APP_ID);
+    return NULL;
+  }
+  self = g_new0(StSettings, 1);
+  self->settings = g_settings_new_full(schema, NULL, NULL);
+  g_signal_connect(self->settings, "changed", G_CALLBACK(on_changed), self);
+  return self;
+}
+
+void
+st_settings_free(StSettings *self)
+{
+  if (self == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data(self->settings, self);
+  g_object_unref(self->settings);
+  g_free(self);
+}
+
+void
+st_settings_set_changed_func(StSettings *self, StSettingsChangedFunc func, gpointer data)
+{
+  self->changed_func = func;
+  self->changed_data = data;
+}
+
+/* The schema's range guards against out-of-range writes through GSettings,
+ * but a keyfile edited by hand can still hold nan or inf. */
+static gdouble
+get_percent(StSettings *self, const char *key, gdouble fallback, gdouble max)
+{
+  gdouble v = g_settings_get_double(self->settings, key);
+  if (!isfinite(v) || v <= 0 || v > max) {
+    g_warning("Ignoring invalid value %g of %s; using %g", v, key, fallback);
+    return fallback;
+  }
+  return v;
+}
+
+void
+st_settings_get_config(StSettings *self, StEngineConfig *c)
+{
+  GSettings *s = self->settings;
+  StEngineConfig d;
+  g_auto(GStrv) ignored = NULL;
+  GPtrArray *names = g_ptr_array_new();
+
+  st_engine_config_set_defaults(&d);
+  *c = d;
+  c->enabled = g_settings_get_boolean(s, KEY_ENABLED);
+  c->cpu_enabled = g_settings_get_boolean(s, KEY_CPU_ENABLED);
+  c->memory_enabled = g_settings_get_boolean(s, KEY_MEMORY_ENABLED);
+  c->syscalls_enabled = g_settings_get_boolean(s, KEY_SYSCALLS_ENABLED);
+  c->threshold[ST_METRIC_CPU] =
+      get_percent(self, KEY_CPU_THRESHOLD, d.threshold[ST_METRIC_CPU], 100);
+  c->threshold[ST_METRIC_MEMORY] =
+      get_percent(self, KEY_MEMORY_THRESHOLD, d.threshold[ST_METRIC_MEMORY], 100);
+  c->threshold[ST_METRIC_PROCESS_CPU] =
+      get_percent(self, KEY_PROC_CPU_THRESHOLD, d.threshold[ST_METRIC_PROCESS_CPU], 100000);
+  c->threshold[ST_METRIC_PROCESS_MEMORY] =
+      get_percent(self, KEY_PROC_MEMORY_THRESHOLD, d.threshold[ST_METRIC_PROCESS_MEMORY], 100);
+  c->memory_critical = get_percent(self, KEY_MEMORY_CRITICAL, d.memory_critical, 100);
+  c->threshold[ST_METRIC_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_SYSCALL_THRESHOLD));
+  c->threshold[ST_METRIC_PROCESS_SYSCALLS] =
+      MAX(1u, g_settings_get_uint(s, KEY_PROC_SYSCALL_THRESHOLD));
+  c->sustain_s = g_settings_get_uint(s, KEY_SUSTAIN);
+  c->hysteresis_percent = g_settings_get_double(s, KEY_HYSTERESIS);
+  if (!isfinite(c->hysteresis_percent) || c->hysteresis_percent < 0 || c->hysteresis_percent > 90) {
+    g_warning("Ignoring invalid value %g of %s", c->hysteresis_percent, KEY_HYSTERESIS);
+    c->hysteresis_percent = d.hysteresis_percent;
+  }
+  c->cooldown_s = g_settings_get_uint(s, KEY_COOLDOWN);
+  c->notify_recovery = g_settings_get_boolean(s, KEY_NOTIFY_RECOVERY);
+
+  ignored = g_settings_get_strv(s, KEY_IGNORED);
+  for (char **p = ignored; *p != NULL; p++)
+    if (**p != '\0' && g_utf8_validate(*p, -1, NULL))
+      g_ptr_array_add(names, g_strdup(*p));
+  g_ptr_array_add(names, NULL);
+  c->ignored = (char **)g_ptr_array_free(names, FALSE);
+  st_engine_config_clear(&d);
+}
+
+guint
+st_settings_get_interval(StSettings *self)
+{
+  return CLAMP(g_settings_get_uint(self->settings, KEY_INTERVAL), 1u, 60u);
+}
+
+gboolean
+st_settings_add_ignored(StSettings *self, const char *name)
+{
+  g_auto(GStrv) old = g_settings_get_strv(self->settings, KEY_IGNORED);
+  g_autoptr(GStrvBuilder) builder = NULL;
+  g_auto(GStrv) next = NULL;
+
+  if (g_strv_contains((const char *const *)old, name))
+    return TRUE;
+  builder = g_strv_builder_new();
+  g_strv_builder_addv(builder, (const char **)old);
+  g_strv_builder_add(builder, name);
+  next = g_strv_builder_end(builder);
+  return g_settings_set_strv(self->settings, KEY_IGNORED, (const char *const *)next);
+}

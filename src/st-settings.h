@@ -1,0 +1,37 @@
+/* st-settings.h: GSettings <-> the engine's config.
+ *
+ * The only room that knows key names. Re-reads the whole config on any
+ * change (one code path for start-up and live changes), validates what the
+ * schema's ranges cannot (a NaN double in a keyfile, an empty name), and
+ * writes back what the user asks from a notification ("Ignore").
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include "st-engine.h"
+
+G_BEGIN_DECLS
+
+#define ST_SETTINGS_ERROR (st_settings_error_quark())
+GQuark st_settings_error_quark(void);
+
+typedef enum {
+  ST_SETTINGS_ERROR_NO_SCHEMA,
+} StSettingsError;
+
+typedef struct _StSettings StSettings;
+typedef void (*StSettingsChangedFunc)(StSettings *settings, gpointer data);
+
+/* Fails with ST_SETTINGS_ERROR_NO_SCHEMA instead of GLib's abort when the
+ * schema is not installed. */
+StSettings *st_settings_new(GError **error);
+void st_settings_free(StSettings *self);
+void st_settings_set_changed_func(StSettings *self, StSettingsChangedFunc func, gpointer data);
+/* Fills config (clear it with st_engine_config_clear()). */
+void st_settings_get_config(StSettings *self, StEngineConfig *config);
+guint st_settings_get_interval(StSettings *self);
+gboolean st_settings_add_ignored(StSettings *self, const char *name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StSettings, st_settings_free)
+
+G_END_DECLS

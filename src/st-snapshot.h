@@ -1,0 +1,74 @@
+/* st-snapshot.h: the plain data one sample produces.
+ *
+ * The snapshot is the only thing the collector hands on. It holds no GObject,
+ * no file descriptor and no pointer into a backend. A figure that a backend
+ * cannot measure is NAN (see st_value_available()), never 0: downstream code
+ * must not mistake "unknown" for "idle".
+ */
+#pragma once
+
+#include <glib.h>
+#include <math.h>
+
+G_BEGIN_DECLS
+
+/* One process (thread group) as seen over one interval. */
+typedef struct {
+  gint32 pid;
+  guint64 start_time; /* backend-specific start stamp; (pid, start_time) is the identity */
+  guint32 uid;
+  gchar comm[16];         /* kernel comm, NUL-terminated, raw bytes */
+  gchar *display_name;    /* exe base name or first cmdline word, UTF-8; may be NULL */
+  gdouble cpu_percent;    /* percent of one CPU over the interval */
+  guint64 cpu_time_ns;    /* cumulative CPU time of the process */
+  guint64 rss_bytes;      /* resident set size */
+  gdouble syscalls_per_s; /* NAN when unavailable */
+  guint64 syscalls;       /* cumulative count; meaningless when syscalls_per_s is NAN */
+} StProcess;
+
+typedef struct {
+  guint64 timestamp_ns; /* CLOCK_MONOTONIC at the end of the interval */
+  gdouble interval_s;   /* length of the interval this snapshot covers; 0 for the first */
+  guint n_cpus;
+
+  /* System CPU, percent of all CPUs over the interval (sum of busy = user + system + other). */
+  gdouble cpu_busy_percent;
+  gdouble cpu_user_percent;
+  gdouble cpu_system_percent;
+  gdouble cpu_idle_percent;
+
+  guint64 mem_total_bytes;
+  guint64 mem_used_bytes; /* total - available, as free(1) and GNOME System Monitor show it */
+  guint64 mem_available_bytes;
+  guint64 swap_total_bytes;
+  guint64 swap_used_bytes;
+
+  gdouble syscalls_per_s; /* NAN when the backend cannot count syscalls */
+
+  /* CPU time of processes that exited during the interval, when the backend
+   * knows it (BPF), and the system CPU time no listed process accounts for.
+   * NAN when unknown. */
+  gdouble unattributed_cpu_percent;
+
+  const char *backend; /* static string: "bpf" or "proc" */
+  GArray *processes;   /* of StProcess, sorted by pid */
+} StSnapshot;
+
+static inline gboolean
+st_value_available(gdouble v)
+{
+  return !isnan(v);
+}
+
+StSnapshot *st_snapshot_new(void);
+void st_snapshot_free(StSnapshot *snap);
+void st_snapshot_clear_processes(StSnapshot *snap);
+const StProcess *st_snapshot_find(const StSnapshot *snap, gint32 pid);
+const char *st_process_name(const StProcess *proc);
+gdouble st_snapshot_mem_used_percent(const StSnapshot *snap);
+/* Indices of processes sorted by a metric, largest first; caller frees. */
+GArray *st_snapshot_rank(const StSnapshot *snap, gdouble (*metric)(const StProcess *));
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StSnapshot, st_snapshot_free)
+
+G_END_DECLS
