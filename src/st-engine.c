@@ -17,6 +17,7 @@ typedef struct {
   gint32 pid;
   guint64 start_time;
   char *name;
+  char comm[16];
   gint64 since_us;    /* first seen over the threshold */
   gboolean notified;  /* a RAISE went out for the current firing */
   gdouble sent_value; /* value of the last RAISE/UPDATE */
@@ -238,6 +239,7 @@ top_offenders(const StEngineConfig *c, const StSnapshot *snap, StMetric metric, 
       continue;
     o.pid = p->pid;
     o.name = g_strdup(st_process_name(p));
+    memcpy(o.comm, p->comm, sizeof(o.comm));
     o.value = v;
     g_array_insert_val(out, pos, o);
     if (out->len > N_OTHERS)
@@ -257,6 +259,7 @@ decision_new(StDecisionKind kind, const char *subject, const Alert *a, gdouble v
   d->subject = g_strdup(subject);
   d->pid = a->pid;
   d->name = g_strdup(a->name);
+  memcpy(d->comm, a->comm, sizeof(d->comm));
   d->value = value;
   d->threshold = threshold;
   d->over_s = (gdouble)(now_us - a->since_us) / 1e6;
@@ -333,6 +336,8 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
     a->pid = proc != NULL ? proc->pid : 0;
     a->start_time = proc != NULL ? proc->start_time : 0;
     a->name = proc != NULL ? g_strdup(st_process_name(proc)) : NULL;
+    if (proc != NULL)
+      memcpy(a->comm, proc->comm, sizeof(a->comm));
     a->since_us = now_us;
     a->seen = TRUE;
     g_hash_table_insert(self->alerts, g_strdup(key), a);
@@ -351,6 +356,7 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
   if (proc != NULL && g_strcmp0(a->name, st_process_name(proc)) != 0) {
     g_free(a->name);
     a->name = g_strdup(st_process_name(proc)); /* a process renamed itself (exec) */
+    memcpy(a->comm, proc->comm, sizeof(a->comm));
   }
   d = step(self, key, a, value, now_us);
   if (d != NULL)

@@ -66,6 +66,7 @@ typedef enum {
 typedef struct {
   gint32 pid;
   char *name;
+  char comm[16];
   gdouble value;
 } StOffender;
 
@@ -76,6 +77,7 @@ typedef struct {
   char *subject; /* "system" or "<pid>:<start>": stable id of the alert */
   gint32 pid;    /* 0 for the system */
   char *name;    /* process display name, NULL for the system */
+  char comm[16]; /* the kernel's name for it, raw bytes */
   gdouble value;
   gdouble threshold;
   gdouble over_s; /* how long the value has been over the threshold */

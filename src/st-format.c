@@ -76,13 +76,29 @@ metric_summary(const StDecision *d)
   }
 }
 
+char *
+st_format_process_label(const char *name, const char *comm)
+{
+  g_autofree char *clean_name = st_sanitize_name(name, -1);
+  g_autofree char *clean_comm = st_sanitize_name(comm, -1);
+
+  /* "firefox (Web Content)": the program, and what the process calls itself
+   * when that says more (comm is cut at 15 bytes, so a prefix adds nothing). */
+  if (clean_comm[0] == '\0' || g_str_has_prefix(clean_name, clean_comm) ||
+      g_str_has_prefix(clean_comm, clean_name))
+    return g_steal_pointer(&clean_name);
+  if (clean_name[0] == '\0')
+    return g_steal_pointer(&clean_comm);
+  return g_strdup_printf("%s (%s)", clean_name, clean_comm);
+}
+
 /* Appends "firefox (pid 4242, 190%), ..." for the others. */
 static void
 append_others(GString *s, const StDecision *d, guint64 mem_total)
 {
   for (guint i = 0; i < d->others->len; i++) {
     const StOffender *o = &g_array_index(d->others, StOffender, i);
-    g_autofree char *name = st_sanitize_name(o->name, -1);
+    g_autofree char *name = st_format_process_label(o->name, o->comm);
     StMetric per_proc =
         d->metric < ST_METRIC_PROCESS_CPU ? d->metric + ST_METRIC_PROCESS_CPU : d->metric;
     g_autofree char *value = st_format_value(per_proc, o->value, mem_total);
@@ -95,7 +111,7 @@ append_others(GString *s, const StDecision *d, guint64 mem_total)
 static char *
 body_text(const StDecision *d, guint64 mem_total)
 {
-  g_autofree char *name = st_sanitize_name(d->name, -1);
+  g_autofree char *name = st_format_process_label(d->name, d->comm);
   g_autofree char *value = st_format_value(d->metric, d->value, mem_total);
   g_autofree char *threshold = st_format_value(d->metric, d->threshold, mem_total);
   g_autofree char *duration = st_format_duration(d->over_s);

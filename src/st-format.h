@@ -24,6 +24,8 @@ void st_notification_text_clear(StNotificationText *t);
 /* "190%", "6.1 GiB", "120k/s": a value of a metric as a person reads it. */
 char *st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes);
 char *st_format_duration(gdouble seconds);
+/* "firefox" or "firefox (Web Content)": sanitized, not escaped. */
+char *st_format_process_label(const char *name, const char *comm);
 
 G_END_DECLS
 

@@ -1,0 +1,313 @@
+/* test-collector.c: both backends against the real kernel.
+ *
+ * Children with known behaviour (a CPU burner, a syscall loop, a memory
+ * toucher) are measured by the collector and checked against the kernel's
+ * own accounting in /proc. Run as root the BPF backend is tested too; run
+ * unprivileged (tests/run-unprivileged.sh) the BPF cases skip, saying why,
+ * and the /proc backend must still pass.
+ */
+#include "st-collector.h"
+#include "st-procfs-parse.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+  pid_t pid;
+  int ready_fd; /* child writes one byte when its work is done */
+  int hold_fd;  /* child exits when this is closed */
+} Child;
+
+typedef void (*ChildWork)(void);
+
+static void
+burn_cpu(void)
+{
+  struct timespec ts;
+  volatile guint64 x = 0;
+  do {
+    for (int i = 0; i < 100000; i++)
+      x += (guint64)i;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  } while (ts.tv_sec * 1000000000L + ts.tv_nsec < 1500000000L);
+}
+
+#define N_SYSCALLS 1000000
+
+static void
+make_syscalls(void)
+{
+  for (int i = 0; i < N_SYSCALLS; i++)
+    syscall(SYS_getppid);
+}
+
+#define TOUCH_BYTES (256u * 1024 * 1024)
+
+static void
+touch_memory(void)
+{
+  char *p = g_malloc(TOUCH_BYTES);
+  for (gsize i = 0; i < TOUCH_BYTES; i += 4096)
+    p[i] = (char)i;
+  /* Kept on purpose: the parent measures it. */
+  g_atomic_pointer_set(&p, p);
+}
+
+static Child
+child_start(ChildWork work)
+{
+  int ready[2], hold[2];
+  Child c;
+  char b = 1;
+
+  g_assert_no_errno(pipe(ready));
+  g_assert_no_errno(pipe(hold));
+  c.pid = fork();
+  g_assert_cmpint(c.pid, >=, 0);
+  if (c.pid == 0) {
+    close(ready[0]);
+    close(hold[1]);
+    work();
+    if (write(ready[1], &b, 1) != 1)
+      _exit(1);
+    /* Blocks until the parent closes its end. */
+    while (read(hold[0], &b, 1) > 0)
+      ;
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  c.ready_fd = ready[0];
+  c.hold_fd = hold[1];
+  g_assert_cmpint(read(c.ready_fd, &b, 1), ==, 1);
+  return c;
+}
+
+static void
+child_stop(Child *c)
+{
+  int status;
+  close(c->hold_fd);
+  close(c->ready_fd);
+  g_assert_cmpint(waitpid(c->pid, &status, 0), ==, c->pid);
+  g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static guint64
+now_ns(void)
+{
+  return (guint64)g_get_monotonic_time() * 1000;
+}
+
+/* Opens a collector of the kind, or skips saying why. */
+static StCollector *
+collector_or_skip(StBackendKind kind)
+{
+  g_autoptr(StCollector) c = st_collector_new(kind);
+  g_autoptr(GError) error = NULL;
+
+  if (!st_collector_init(c, &error)) {
+    g_assert_true(kind == ST_BACKEND_BPF);
+    g_assert_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED);
+    g_test_skip_printf("BPF backend unavailable here (%s)", error->message);
+    return NULL;
+  }
+  g_assert_cmpstr(st_collector_get_backend_name(c), ==, kind == ST_BACKEND_BPF ? "bpf" : "proc");
+  return g_steal_pointer(&c);
+}
+
+static void
+proc_pid_stat(pid_t pid, StPidStat *st)
+{
+  g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+  g_autofree char *text = NULL;
+  gsize len;
+  g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+  g_assert_true(st_parse_pid_stat(text, len, st, NULL));
+}
+
+static const StProcess *
+sample_and_find(StCollector *c, StSnapshot *snap, pid_t pid)
+{
+  g_autoptr(GError) error = NULL;
+  const StProcess *p;
+  g_assert_true(st_collector_sample(c, now_ns(), snap, &error));
+  g_assert_no_error(error);
+  p = st_snapshot_find(snap, pid);
+  g_assert_nonnull(p);
+  return p;
+}
+
+static void
+test_cpu(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  g_autoptr(StCollector) c = collector_or_skip(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  const StProcess *p;
+  StPidStat st;
+  Child child;
+  gdouble expect_ns, tick_ns = 1e9 / (gdouble)sysconf(_SC_CLK_TCK);
+
+  if (c == NULL)
+    return;
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  child = child_start(burn_cpu);
+  p = sample_and_find(c, snap, child.pid);
+  proc_pid_stat(child.pid, &st);
+  expect_ns = (gdouble)(st.utime_ticks + st.stime_ticks) * tick_ns;
+  g_test_message("burner: collector %.3f s, /proc utime+stime %.3f s, %.1f%% of one CPU",
+                 (gdouble)p->cpu_time_ns / 1e9, expect_ns / 1e9, p->cpu_percent);
+  g_assert_cmpfloat(expect_ns, >, 1.0e9);
+  g_assert_cmpfloat((gdouble)p->cpu_time_ns, >=, expect_ns * 0.9);
+  g_assert_cmpfloat((gdouble)p->cpu_time_ns, <=, expect_ns * 1.1);
+  /* Born during the interval: its rate counts from zero. */
+  g_assert_cmpfloat(p->cpu_percent, >, 0);
+  g_assert_cmpfloat(p->cpu_percent, <=, 100.0 * 1.05 + 1);
+  g_assert_true(st_value_available(snap->cpu_busy_percent));
+  child_stop(&child);
+  /* Gone at the next sample, cleanly. */
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  g_assert_null(st_snapshot_find(snap, child.pid));
+}
+
+static void
+test_syscalls(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  g_autoptr(StCollector) c = collector_or_skip(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  const StProcess *p;
+  Child child;
+
+  if (c == NULL)
+    return;
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  child = child_start(make_syscalls);
+  p = sample_and_find(c, snap, child.pid);
+  if (kind == ST_BACKEND_PROC) {
+    /* /proc cannot count them: unavailable, never 0. */
+    g_assert_false(st_value_available(p->syscalls_per_s));
+    g_assert_false(st_value_available(snap->syscalls_per_s));
+  } else {
+    g_test_message("syscall child: counted %" G_GUINT64_FORMAT " for %d getppid(), %.0f/s; "
+                   "system %.0f/s",
+                   p->syscalls, N_SYSCALLS, p->syscalls_per_s, snap->syscalls_per_s);
+    g_assert_cmpuint(p->syscalls, >=, N_SYSCALLS);
+    g_assert_cmpuint(p->syscalls, <=, N_SYSCALLS + N_SYSCALLS / 100);
+    g_assert_cmpfloat(p->syscalls_per_s, >, 0);
+    g_assert_cmpfloat(snap->syscalls_per_s, >=, p->syscalls_per_s);
+  }
+  child_stop(&child);
+}
+
+static void
+test_memory(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  g_autoptr(StCollector) c = collector_or_skip(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autofree char *meminfo = NULL;
+  const StProcess *p;
+  StMemInfo mi;
+  gsize len;
+  Child child;
+
+  if (c == NULL)
+    return;
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  child = child_start(touch_memory);
+  p = sample_and_find(c, snap, child.pid);
+  g_test_message("memory child: RSS %" G_GUINT64_FORMAT " bytes for %u touched", p->rss_bytes,
+                 TOUCH_BYTES);
+  g_assert_cmpfloat((gdouble)p->rss_bytes, >=, TOUCH_BYTES * 0.95);
+  g_assert_cmpfloat((gdouble)p->rss_bytes, <=, TOUCH_BYTES * 1.05);
+
+  g_assert_true(g_file_get_contents("/proc/meminfo", &meminfo, &len, NULL));
+  g_assert_true(st_parse_meminfo(meminfo, len, &mi, NULL));
+  g_assert_cmpuint(snap->mem_total_bytes, ==, mi.total_bytes);
+  g_assert_cmpfloat(fabs((gdouble)snap->mem_available_bytes - (gdouble)mi.available_bytes), <=,
+                    0.01 * (gdouble)mi.total_bytes);
+  g_assert_cmpuint(snap->mem_used_bytes + snap->mem_available_bytes, ==, snap->mem_total_bytes);
+  child_stop(&child);
+}
+
+static guint
+count_fds(void)
+{
+  g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+  guint n = 0;
+  g_assert_nonnull(dir);
+  while (g_dir_read_name(dir) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_lifecycle(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  guint before = count_fds();
+  StCollector *c;
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+
+  for (int round = 0; round < 3; round++) {
+    c = collector_or_skip(kind);
+    if (c == NULL)
+      return;
+    /* Initialising again is a no-op: no second set of programs. */
+    guint after_init = count_fds();
+    g_assert_true(st_collector_init(c, NULL));
+    g_assert_cmpuint(count_fds(), ==, after_init);
+    g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+    /* The first sample is a baseline: no rates yet. */
+    g_assert_false(st_value_available(snap->cpu_busy_percent));
+    g_assert_cmpfloat(snap->interval_s, ==, 0);
+    g_assert_true(st_collector_sample(c, now_ns() + 1000000, snap, NULL));
+    g_assert_cmpuint(snap->processes->len, >, 1);
+    st_collector_free(c);
+    /* Teardown closes every map, program and link fd. */
+    g_assert_cmpuint(count_fds(), ==, before);
+  }
+}
+
+static void
+test_auto(void)
+{
+  g_autoptr(StCollector) c = st_collector_new(ST_BACKEND_AUTO);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true(st_collector_init(c, &error));
+  g_assert_no_error(error);
+  if (g_str_equal(st_collector_get_backend_name(c), "proc")) {
+    /* Falling back is fine; falling back silently is not. */
+    g_assert_nonnull(st_collector_get_fallback_reason(c));
+    g_test_message("auto chose /proc: %s", st_collector_get_fallback_reason(c));
+  } else {
+    g_assert_null(st_collector_get_fallback_reason(c));
+  }
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  for (int k = ST_BACKEND_BPF; k <= ST_BACKEND_PROC; k++) {
+    const char *name = k == ST_BACKEND_BPF ? "bpf" : "proc";
+    g_autofree char *cpu = g_strdup_printf("/collector/%s/cpu", name);
+    g_autofree char *sys = g_strdup_printf("/collector/%s/syscalls", name);
+    g_autofree char *mem = g_strdup_printf("/collector/%s/memory", name);
+    g_autofree char *life = g_strdup_printf("/collector/%s/lifecycle", name);
+    g_test_add_data_func(cpu, GINT_TO_POINTER(k), test_cpu);
+    g_test_add_data_func(sys, GINT_TO_POINTER(k), test_syscalls);
+    g_test_add_data_func(mem, GINT_TO_POINTER(k), test_memory);
+    g_test_add_data_func(life, GINT_TO_POINTER(k), test_lifecycle);
+  }
+  g_test_add_func("/collector/auto", test_auto);
+  return g_test_run();
+}

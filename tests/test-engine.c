@@ -1,0 +1,468 @@
+/* test-engine.c: the alert state machine with synthetic snapshots and a fake
+ * clock. No kernel, no bus, no settings. */
+#include "st-engine.h"
+#include "st-format.h"
+
+#include <string.h>
+
+#define SEC G_USEC_PER_SEC
+
+typedef struct {
+  StEngine *engine;
+  StEngineConfig config;
+  StSnapshot *snap;
+  gint64 now;
+} Fixture;
+
+static void
+set_proc(StSnapshot *snap, gint32 pid, const char *name, gdouble cpu, guint64 rss, gdouble syscalls)
+{
+  StProcess p = {0};
+  guint i;
+
+  for (i = 0; i < snap->processes->len; i++) {
+    StProcess *q = &g_array_index(snap->processes, StProcess, i);
+    if (q->pid == pid) {
+      q->cpu_percent = cpu;
+      q->rss_bytes = rss;
+      q->syscalls_per_s = syscalls;
+      return;
+    }
+    if (q->pid > pid)
+      break;
+  }
+  p.pid = pid;
+  p.start_time = 1000 + (guint64)pid;
+  g_strlcpy(p.comm, name, sizeof(p.comm));
+  p.display_name = g_strdup(name);
+  p.cpu_percent = cpu;
+  p.rss_bytes = rss;
+  p.syscalls_per_s = syscalls;
+  g_array_insert_val(snap->processes, i, p);
+}
+
+static void
+remove_proc(StSnapshot *snap, gint32 pid)
+{
+  for (guint i = 0; i < snap->processes->len; i++)
+    if (g_array_index(snap->processes, StProcess, i).pid == pid) {
+      g_array_remove_index(snap->processes, i);
+      return;
+    }
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+  f->engine = st_engine_new();
+  st_engine_config_set_defaults(&f->config);
+  f->config.sustain_s = 10;
+  f->config.cooldown_s = 60;
+  f->config.hysteresis_percent = 10;
+  f->config.threshold[ST_METRIC_CPU] = 80;
+  f->config.threshold[ST_METRIC_PROCESS_CPU] = 90;
+  f->config.threshold[ST_METRIC_MEMORY] = 90;
+  f->config.memory_critical = 97;
+  st_engine_set_config(f->engine, &f->config);
+  f->snap = st_snapshot_new();
+  f->snap->n_cpus = 2;
+  f->snap->interval_s = 1;
+  f->snap->cpu_busy_percent = 10;
+  f->snap->mem_total_bytes = 1000 * 1024 * 1024;
+  f->snap->mem_used_bytes = 100 * 1024 * 1024;
+  f->snap->syscalls_per_s = 100;
+  f->now = 1000 * SEC;
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+  st_engine_free(f->engine);
+  st_engine_config_clear(&f->config);
+  st_snapshot_free(f->snap);
+}
+
+static void
+apply(Fixture *f)
+{
+  st_engine_set_config(f->engine, &f->config);
+}
+
+/* Advances the fake clock by one second and evaluates. */
+static GPtrArray *
+tick(Fixture *f)
+{
+  f->now += SEC;
+  return st_engine_evaluate(f->engine, f->snap, f->now);
+}
+
+/* Runs n ticks and counts decisions of a kind for a metric. */
+static guint
+run(Fixture *f, guint n, StMetric metric, StDecisionKind kind)
+{
+  guint count = 0;
+  for (guint i = 0; i < n; i++) {
+    g_autoptr(GPtrArray) d = tick(f);
+    for (guint j = 0; j < d->len; j++) {
+      StDecision *x = g_ptr_array_index(d, j);
+      if (x->metric == metric && x->kind == kind)
+        count++;
+    }
+  }
+  return count;
+}
+
+static StDecision *
+find(GPtrArray *d, StMetric metric, StDecisionKind kind)
+{
+  for (guint j = 0; j < d->len; j++) {
+    StDecision *x = g_ptr_array_index(d, j);
+    if (x->metric == metric && x->kind == kind)
+      return x;
+  }
+  return NULL;
+}
+
+static void
+test_sustain(Fixture *f, gconstpointer data)
+{
+  f->snap->cpu_busy_percent = 95;
+  /* 9 ticks over the threshold: pending, nothing said. */
+  g_assert_cmpuint(run(f, 9, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+  /* The 10th second after the first sight: fires once. */
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    g_assert_cmpuint(d->len, ==, 0);
+  }
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *raise = find(d, ST_METRIC_CPU, ST_DECISION_RAISE);
+    g_assert_nonnull(raise);
+    g_assert_cmpstr(raise->subject, ==, "system");
+    g_assert_cmpfloat(raise->value, ==, 95);
+    g_assert_cmpfloat(raise->over_s, >=, 10);
+  }
+  /* Firing, value unchanged: no more decisions. */
+  g_assert_cmpuint(run(f, 30, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+  g_assert_cmpuint(run(f, 1, ST_METRIC_CPU, ST_DECISION_UPDATE), ==, 0);
+}
+
+static void
+test_short_burst(Fixture *f, gconstpointer data)
+{
+  /* A burst shorter than sustain never alerts, however often it comes. */
+  for (int round = 0; round < 20; round++) {
+    f->snap->cpu_busy_percent = 99;
+    g_assert_cmpuint(run(f, 5, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+    f->snap->cpu_busy_percent = 20;
+    g_assert_cmpuint(run(f, 1, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+  }
+  g_assert_cmpuint(st_engine_get_n_active(f->engine), ==, 0);
+}
+
+static void
+test_hysteresis(Fixture *f, gconstpointer data)
+{
+  f->snap->cpu_busy_percent = 95;
+  g_assert_cmpuint(run(f, 12, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
+  /* Below the threshold (80) but inside the band (72..80): still firing. */
+  f->snap->cpu_busy_percent = 75;
+  g_assert_cmpuint(run(f, 20, ST_METRIC_CPU, ST_DECISION_CLEAR), ==, 0);
+  /* Below 72: clears once, with a recovery to show. */
+  f->snap->cpu_busy_percent = 71;
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *clear = find(d, ST_METRIC_CPU, ST_DECISION_CLEAR);
+    g_assert_nonnull(clear);
+    g_assert_true(clear->notify);
+    g_assert_cmpint(clear->reason, ==, ST_CLEAR_RECOVERED);
+  }
+  g_assert_cmpuint(run(f, 5, ST_METRIC_CPU, ST_DECISION_CLEAR), ==, 0);
+}
+
+static void
+test_update_in_place(Fixture *f, gconstpointer data)
+{
+  f->snap->cpu_busy_percent = 85;
+  g_assert_cmpuint(run(f, 12, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
+  /* A small wobble is not news; a real change is an update, not a raise. */
+  f->snap->cpu_busy_percent = 86;
+  g_assert_cmpuint(run(f, 3, ST_METRIC_CPU, ST_DECISION_UPDATE), ==, 0);
+  f->snap->cpu_busy_percent = 99;
+  g_assert_cmpuint(run(f, 3, ST_METRIC_CPU, ST_DECISION_UPDATE), ==, 1);
+  g_assert_cmpuint(run(f, 3, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+}
+
+static void
+test_cooldown(Fixture *f, gconstpointer data)
+{
+  f->snap->cpu_busy_percent = 95;
+  g_assert_cmpuint(run(f, 12, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
+  f->snap->cpu_busy_percent = 10;
+  g_assert_cmpuint(run(f, 1, ST_METRIC_CPU, ST_DECISION_CLEAR), ==, 1);
+  /* Back over within the cooldown (60 s since the raise): fires silently. */
+  f->snap->cpu_busy_percent = 95;
+  g_assert_cmpuint(run(f, 30, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+  /* Once the cooldown has passed, and still over, it is said again. */
+  g_assert_cmpuint(run(f, 30, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
+}
+
+static void
+test_processes(Fixture *f, gconstpointer data)
+{
+  set_proc(f->snap, 100, "idle", 1, 1000, 10);
+  set_proc(f->snap, 200, "hog", 190, 1000, 10);
+  set_proc(f->snap, 300, "builder", 120, 1000, 10);
+  set_proc(f->snap, 400, "small", 95, 1000, 10);
+  {
+    guint raises = 0;
+    for (int i = 0; i < 12; i++) {
+      g_autoptr(GPtrArray) d = tick(f);
+      for (guint j = 0; j < d->len; j++) {
+        StDecision *x = g_ptr_array_index(d, j);
+        if (x->kind != ST_DECISION_RAISE || x->metric != ST_METRIC_PROCESS_CPU)
+          continue;
+        raises++;
+        if (x->pid == 200) {
+          /* The others over the threshold are named, worst first. */
+          g_assert_cmpstr(x->name, ==, "hog");
+          g_assert_cmpuint(x->others->len, ==, 2);
+          g_assert_cmpint(g_array_index(x->others, StOffender, 0).pid, ==, 300);
+          g_assert_cmpint(g_array_index(x->others, StOffender, 1).pid, ==, 400);
+        }
+      }
+    }
+    g_assert_cmpuint(raises, ==, 3);
+  }
+  /* The hog exits: its alert clears as "exited"; the others stay. */
+  remove_proc(f->snap, 200);
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *clear = find(d, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR);
+    g_assert_nonnull(clear);
+    g_assert_cmpint(clear->pid, ==, 200);
+    g_assert_cmpint(clear->reason, ==, ST_CLEAR_EXITED);
+  }
+  g_assert_cmpuint(st_engine_get_n_active(f->engine), ==, 2);
+}
+
+static void
+test_pid_reuse(Fixture *f, gconstpointer data)
+{
+  set_proc(f->snap, 200, "hog", 190, 1000, 10);
+  g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
+  /* Same pid, a new process: the old alert ends, the new one starts pending. */
+  g_array_index(f->snap->processes, StProcess, 0).start_time = 99999;
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *clear = find(d, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR);
+    g_assert_nonnull(clear);
+    g_assert_cmpint(clear->reason, ==, ST_CLEAR_EXITED);
+    g_assert_null(find(d, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE));
+  }
+  g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
+}
+
+static void
+test_ignored(Fixture *f, gconstpointer data)
+{
+  char *ignored[] = {"HOG", NULL};
+
+  set_proc(f->snap, 200, "hog", 190, 1000, 10);
+  set_proc(f->snap, 300, "other", 150, 1000, 10);
+  g_strfreev(f->config.ignored);
+  f->config.ignored = g_strdupv(ignored);
+  apply(f);
+  {
+    guint raises = 0;
+    for (int i = 0; i < 12; i++) {
+      g_autoptr(GPtrArray) d = tick(f);
+      for (guint j = 0; j < d->len; j++) {
+        StDecision *x = g_ptr_array_index(d, j);
+        g_assert_cmpint(x->pid, !=, 200);
+        for (guint k = 0; k < x->others->len; k++)
+          g_assert_cmpint(g_array_index(x->others, StOffender, k).pid, !=, 200);
+        raises += x->kind == ST_DECISION_RAISE;
+      }
+    }
+    g_assert_cmpuint(raises, ==, 1);
+  }
+  /* Ignoring a process that is firing withdraws its alert quietly. */
+  g_strfreev(f->config.ignored);
+  f->config.ignored = g_new0(char *, 1);
+  apply(f);
+  g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
+  g_strfreev(f->config.ignored);
+  f->config.ignored = g_strdupv((char *[]){"hog", "other", NULL});
+  apply(f);
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    guint clears = 0;
+    for (guint j = 0; j < d->len; j++) {
+      StDecision *x = g_ptr_array_index(d, j);
+      g_assert_cmpint(x->kind, ==, ST_DECISION_CLEAR);
+      g_assert_false(x->notify);
+      clears++;
+    }
+    g_assert_cmpuint(clears, ==, 2);
+  }
+}
+
+static void
+test_unavailable(Fixture *f, gconstpointer data)
+{
+  /* The /proc backend: syscall rates are NAN. They never alert, at any
+   * threshold, and never clear an alert as if they were 0. */
+  f->config.threshold[ST_METRIC_SYSCALLS] = 1;
+  f->config.threshold[ST_METRIC_PROCESS_SYSCALLS] = 1;
+  apply(f);
+  f->snap->syscalls_per_s = NAN;
+  set_proc(f->snap, 200, "quiet", 1, 1000, NAN);
+  g_assert_cmpuint(run(f, 30, ST_METRIC_SYSCALLS, ST_DECISION_RAISE), ==, 0);
+  g_assert_cmpuint(run(f, 30, ST_METRIC_PROCESS_SYSCALLS, ST_DECISION_RAISE), ==, 0);
+
+  f->snap->syscalls_per_s = 5000;
+  g_assert_cmpuint(run(f, 12, ST_METRIC_SYSCALLS, ST_DECISION_RAISE), ==, 1);
+  f->snap->syscalls_per_s = NAN;
+  g_assert_cmpuint(run(f, 10, ST_METRIC_SYSCALLS, ST_DECISION_CLEAR), ==, 0);
+  g_assert_cmpuint(st_engine_get_n_active(f->engine), ==, 1);
+}
+
+static void
+test_memory_critical(Fixture *f, gconstpointer data)
+{
+  guint64 total = f->snap->mem_total_bytes;
+
+  set_proc(f->snap, 300, "firefox", 1, total / 2, 10);
+  /* Warning: sustained. */
+  f->snap->mem_used_bytes = total * 92 / 100;
+  g_assert_cmpuint(run(f, 9, ST_METRIC_MEMORY, ST_DECISION_RAISE), ==, 0);
+  {
+    g_autoptr(GPtrArray) d = NULL;
+    guint raises = run(f, 3, ST_METRIC_MEMORY, ST_DECISION_RAISE);
+    g_assert_cmpuint(raises, ==, 1);
+    /* Critical: the same notification, escalated at once. */
+    f->snap->mem_used_bytes = total * 98 / 100;
+    d = tick(f);
+    StDecision *up = find(d, ST_METRIC_MEMORY, ST_DECISION_UPDATE);
+    g_assert_nonnull(up);
+    g_assert_cmpint(up->level, ==, ST_LEVEL_CRITICAL);
+    g_assert_cmpint(g_array_index(up->others, StOffender, 0).pid, ==, 300);
+  }
+  /* Critical from normal fires on the first sample, within the cooldown. */
+  f->snap->mem_used_bytes = total / 2;
+  g_assert_cmpuint(run(f, 1, ST_METRIC_MEMORY, ST_DECISION_CLEAR), ==, 1);
+  f->snap->mem_used_bytes = total * 99 / 100;
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *raise = find(d, ST_METRIC_MEMORY, ST_DECISION_RAISE);
+    g_assert_nonnull(raise);
+    g_assert_cmpint(raise->level, ==, ST_LEVEL_CRITICAL);
+  }
+}
+
+static void
+test_disabled(Fixture *f, gconstpointer data)
+{
+  f->snap->cpu_busy_percent = 95;
+  g_assert_cmpuint(run(f, 12, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
+  f->config.cpu_enabled = FALSE;
+  apply(f);
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *clear = find(d, ST_METRIC_CPU, ST_DECISION_CLEAR);
+    g_assert_nonnull(clear);
+    g_assert_false(clear->notify);
+  }
+  g_assert_cmpuint(run(f, 30, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+  f->config.cpu_enabled = TRUE;
+  f->config.enabled = FALSE;
+  apply(f);
+  g_assert_cmpuint(run(f, 30, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+}
+
+static void
+test_recovery_off(Fixture *f, gconstpointer data)
+{
+  f->config.notify_recovery = FALSE;
+  apply(f);
+  f->snap->cpu_busy_percent = 95;
+  g_assert_cmpuint(run(f, 12, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
+  f->snap->cpu_busy_percent = 5;
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *clear = find(d, ST_METRIC_CPU, ST_DECISION_CLEAR);
+    g_assert_nonnull(clear);
+    g_assert_false(clear->notify);
+  }
+}
+
+static void
+test_format_escapes(Fixture *f, gconstpointer data)
+{
+  const char *evil = "<b>x</b>&\"";
+  g_auto(StNotificationText) text = {0};
+
+  set_proc(f->snap, 4242, evil, 190, 1000, 10);
+  set_proc(f->snap, 4243, "<a href='x'>", 150, 1000, 10);
+  for (int i = 0; i < 12; i++) {
+    g_autoptr(GPtrArray) d = tick(f);
+    for (guint j = 0; j < d->len; j++) {
+      StDecision *x = g_ptr_array_index(d, j);
+      if (x->kind == ST_DECISION_RAISE && x->pid == 4242)
+        st_format_decision(x, &text);
+    }
+  }
+  g_assert_nonnull(text.body);
+  g_assert_nonnull(strstr(text.body, "&lt;b&gt;x&lt;/b&gt;&amp;&quot;, pid 4242"));
+  g_assert_nonnull(strstr(text.body, "&lt;a href=&apos;x&apos;&gt;"));
+  g_assert_null(strstr(text.body, "<"));
+  g_assert_nonnull(strstr(text.plain, "<b>x</b>"));
+  g_assert_nonnull(strstr(text.body, "190%"));
+  g_assert_cmpuint(text.urgency, ==, 1);
+}
+
+static void
+test_format_newline_name(void)
+{
+  StDecision d = {0};
+  g_auto(StNotificationText) text = {0};
+
+  d.kind = ST_DECISION_RAISE;
+  d.metric = ST_METRIC_PROCESS_CPU;
+  d.pid = 7;
+  d.name = (char *)"evil\nSecond line\x1b[31m";
+  d.value = 150;
+  d.threshold = 90;
+  d.over_s = 30;
+  d.others = g_array_new(FALSE, TRUE, sizeof(StOffender));
+  st_format_decision(&d, &text);
+  /* The name cannot start a new line of its own in the body. */
+  g_assert_nonnull(strstr(text.plain, "evil Second line [31m, pid 7, has used 150% CPU"));
+  g_assert_true(g_utf8_validate(text.body, -1, NULL));
+  g_array_unref(d.others);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+#define ADD(name, fn)                                                                              \
+  g_test_add("/engine/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD("sustain", test_sustain);
+  ADD("short-burst", test_short_burst);
+  ADD("hysteresis", test_hysteresis);
+  ADD("update-in-place", test_update_in_place);
+  ADD("cooldown", test_cooldown);
+  ADD("processes", test_processes);
+  ADD("pid-reuse", test_pid_reuse);
+  ADD("ignored", test_ignored);
+  ADD("unavailable", test_unavailable);
+  ADD("memory-critical", test_memory_critical);
+  ADD("disabled", test_disabled);
+  ADD("recovery-off", test_recovery_off);
+  ADD("format-escapes", test_format_escapes);
+#undef ADD
+  g_test_add_func("/format/newline-name", test_format_newline_name);
+  return g_test_run();
+}
