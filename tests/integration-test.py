@@ -1,0 +1,363 @@
+#!/usr/bin/python3
+"""SmoothTask integration tests: the real binary on a private session bus.
+
+Run under dbus-run-session (meson does). A python-dbusmock notification
+server records every Notify call; settings go through GSettings' keyfile
+backend in a temporary XDG_CONFIG_HOME, so they are real settings, not mocks.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import dbus
+import dbusmock
+
+BUILD = os.environ.get("SMOOTHTASK_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", "build"))
+AGENT = os.path.join(BUILD, "src", "smoothtask")
+SCHEMA_DIR = os.path.join(BUILD, "data")
+NOTIFY_NAME = "org.freedesktop.Notifications"
+NOTIFY_PATH = "/org/freedesktop/Notifications"
+
+BASE_SETTINGS = {
+    "sample-interval": "1",
+    "sustain-seconds": "2",
+    "cooldown-seconds": "0",
+    # Only per-process CPU alerts in these tests: nothing else on a shared
+    # CI machine may raise a notification.
+    "cpu-threshold": "100.0",
+    "memory-threshold": "100.0",
+    "memory-critical-threshold": "100.0",
+    "process-memory-threshold": "100.0",
+    "syscall-rate-threshold": "4294967295",
+    "process-syscall-rate-threshold": "4294967295",
+    "process-cpu-threshold": "50.0",
+}
+
+
+def eventually(cond, timeout=10.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(interval)
+    return cond()
+
+
+class SmoothTaskTestCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="smoothtask-test-")
+        os.chmod(self.tmp, 0o755)
+        self.env = dict(os.environ)
+        self.env.update({
+            "XDG_CONFIG_HOME": os.path.join(self.tmp, "config"),
+            "XDG_DATA_HOME": os.path.join(self.tmp, "data"),
+            "GSETTINGS_BACKEND": "keyfile",
+            "GSETTINGS_SCHEMA_DIR": SCHEMA_DIR,
+            "G_DEBUG": "fatal-criticals",
+            "LC_ALL": "C.UTF-8",
+        })
+        self.env.pop("LANGUAGE", None)
+        self.mock = None
+        self.agent = None
+        self.children = []
+        self.bus = dbus.SessionBus()
+
+    def tearDown(self):
+        for child in self.children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        if self.agent is not None and self.agent.poll() is None:
+            self.agent.kill()
+            self.agent.wait()
+        self.stop_mock()
+        if getattr(self, "log", None) is not None:
+            self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- the notification server -------------------------------------------
+    def start_mock(self, caps="body body-markup actions"):
+        self.mock = subprocess.Popen(
+            [sys.executable, "-m", "dbusmock", "--template", "notification_daemon",
+             "-p", json.dumps({"capabilities": caps})],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertTrue(eventually(lambda: self.bus.name_has_owner(NOTIFY_NAME)),
+                        "the mock notification server did not appear")
+        obj = self.bus.get_object(NOTIFY_NAME, NOTIFY_PATH)
+        self.mock_iface = dbus.Interface(obj, dbusmock.MOCK_IFACE)
+
+    def stop_mock(self):
+        if self.mock is not None:
+            self.mock.terminate()
+            self.mock.wait()
+            self.mock = None
+            eventually(lambda: not self.bus.name_has_owner(NOTIFY_NAME))
+
+    def notify_calls(self):
+        """Notify calls so far: dicts of app, replaces_id, icon, summary, body, actions, hints."""
+        calls = []
+        for _, method, args in self.mock_iface.GetCalls():
+            if method != "Notify":
+                continue
+            calls.append({
+                "app": str(args[0]), "replaces_id": int(args[1]), "icon": str(args[2]),
+                "summary": str(args[3]), "body": str(args[4]),
+                "actions": [str(a) for a in args[5]],
+                "hints": {str(k): v for k, v in args[6].items()},
+            })
+        return calls
+
+    # --- settings and the agent ---------------------------------------------
+    def write_settings(self, **overrides):
+        settings = dict(BASE_SETTINGS)
+        settings.update({k.replace("_", "-"): v for k, v in overrides.items()})
+        path = os.path.join(self.tmp, "config", "glib-2.0", "settings")
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "keyfile"), "w") as f:
+            f.write("[org/smoothtask/Agent]\n")
+            for k, v in settings.items():
+                f.write(f"{k}={v}\n")
+
+    def gsettings_set(self, key, value):
+        subprocess.run(["gsettings", "set", "org.smoothtask.Agent", key, value],
+                       env=self.env, check=True)
+
+    def start_agent(self, *args, env=None):
+        self.log_path = os.path.join(self.tmp, "agent.log")
+        self.log = open(self.log_path, "w")
+        self.agent = subprocess.Popen([AGENT, "--verbose", *args], env=env or self.env,
+                                      stdout=self.log, stderr=subprocess.STDOUT)
+        self.assertTrue(eventually(lambda: "watching with" in self.agent_log()),
+                        "agent did not start:\n" + self.agent_log())
+
+    def agent_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop_agent(self, sig=signal.SIGTERM):
+        self.agent.send_signal(sig)
+        code = self.agent.wait(timeout=10)
+        self.assertEqual(code, 0, self.agent_log())
+
+    # --- busy children --------------------------------------------------------
+    def start_busy(self, name):
+        """A shell busy loop whose program name (and comm) is `name`."""
+        link = os.path.join(self.tmp, name)
+        os.symlink("/bin/sh", link)
+        child = subprocess.Popen([link, "-c", "while :; do :; done"])
+        self.children.append(child)
+        return child
+
+    def start_busy_comm(self, comm):
+        """A Python busy loop that renames its comm (which may hold '/')."""
+        code = ("import ctypes; ctypes.CDLL(None).prctl(15, %r.encode(), 0, 0, 0)\n"
+                "while True: pass" % comm)
+        child = subprocess.Popen([sys.executable, "-c", code])
+        self.children.append(child)
+        return child
+
+    def calls_for(self, pid):
+        return [c for c in self.notify_calls() if f"pid {pid}" in c["body"]]
+
+
+class AlertTest(SmoothTaskTestCase):
+    def test_busy_process_one_notification_updated_then_recovery(self):
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        started = time.monotonic()
+        child = self.start_busy("st-busy-loop")
+        # sustain (2 s) + two intervals (2 s), with a margin for start-up.
+        calls = eventually(lambda: self.calls_for(child.pid), timeout=2 + 2 + 2)
+        latency = time.monotonic() - started
+        self.assertEqual(len(calls), 1, calls)
+        first = calls[0]
+        print(f"alert latency {latency:.2f} s", file=sys.stderr)
+        self.assertEqual(first["replaces_id"], 0)
+        self.assertIn("st-busy-loop", first["body"])
+        self.assertEqual(first["summary"], "A process is using a lot of CPU")
+        self.assertEqual(first["app"], "SmoothTask")
+        self.assertEqual(str(first["hints"]["desktop-entry"]), "org.smoothtask.Agent")
+        self.assertEqual(int(first["hints"]["urgency"]), 1)
+        self.assertIn("ignore", first["actions"])
+        self.assertIn("Ignore st-busy-loop", first["actions"])
+        # While it runs: no new notification; any update reuses the id (1).
+        time.sleep(3)
+        for c in self.calls_for(child.pid)[1:]:
+            self.assertEqual(c["replaces_id"], 1, c)
+        child.kill()
+        child.wait()
+        recovery = eventually(
+            lambda: [c for c in self.calls_for(child.pid) if "back to normal" in c["summary"]],
+            timeout=4)
+        self.assertEqual(len(recovery), 1, self.notify_calls())
+        self.assertEqual(recovery[0]["replaces_id"], 1)
+        self.assertIn("has exited", recovery[0]["body"])
+        self.stop_agent()
+
+    def test_markup_in_name_is_escaped(self):
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        child = self.start_busy_comm('<b>x</b>&"')
+        calls = eventually(lambda: self.calls_for(child.pid), timeout=8)
+        self.assertEqual(len(calls), 1, self.notify_calls())
+        body = calls[0]["body"]
+        self.assertIn("&lt;b&gt;x&lt;/b&gt;&amp;&quot;", body)
+        self.assertNotIn("<b>", body)
+        self.stop_agent()
+
+    def test_threshold_changed_live(self):
+        self.start_mock()
+        self.write_settings(process_cpu_threshold="100000.0")
+        self.start_agent()
+        child = self.start_busy("st-live-busy")
+        time.sleep(4)
+        self.assertEqual(self.calls_for(child.pid), [])
+        self.gsettings_set("process-cpu-threshold", "50.0")
+        calls = eventually(lambda: self.calls_for(child.pid), timeout=8)
+        self.assertEqual(len(calls), 1)
+        # The interval is re-armed at once as well.
+        self.gsettings_set("sample-interval", "3")
+        self.assertTrue(eventually(lambda: "Sampling every 3 s" in self.agent_log(), timeout=5))
+        self.stop_agent()
+
+    def test_ignore_action_adds_to_settings(self):
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        child = self.start_busy("st-ignore-me")
+        calls = eventually(lambda: self.calls_for(child.pid), timeout=8)
+        self.assertTrue(calls)
+        self.mock_iface.EmitSignal("", "ActionInvoked", "us", [dbus.UInt32(1), "ignore"])
+        out = eventually(lambda: "st-ignore-me" in subprocess.run(
+            ["gsettings", "get", "org.smoothtask.Agent", "ignored-processes"],
+            env=self.env, capture_output=True, text=True).stdout, timeout=5)
+        self.assertTrue(out, self.agent_log())
+        self.stop_agent()
+
+    def test_server_restart(self):
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        first = self.start_busy("st-before-restart")
+        self.assertTrue(eventually(lambda: self.calls_for(first.pid), timeout=8))
+        first.kill()
+        first.wait()
+        self.stop_mock()
+        time.sleep(1.5)
+        self.start_mock()
+        second = self.start_busy("st-after-restart")
+        calls = eventually(lambda: self.calls_for(second.pid), timeout=8)
+        self.assertEqual(len(calls), 1, self.agent_log())
+        self.assertEqual(self.agent.poll(), None)
+        self.stop_agent()
+
+    def test_no_server_then_server(self):
+        # No notification server at start: alerts are logged, the agent lives.
+        self.write_settings()
+        self.start_agent()
+        child = self.start_busy("st-no-server")
+        self.assertTrue(eventually(lambda: "st-no-server" in self.agent_log(), timeout=8))
+        self.assertIsNone(self.agent.poll())
+        self.stop_agent(signal.SIGINT)
+
+
+class NoBusTest(SmoothTaskTestCase):
+    def test_no_session_bus(self):
+        self.write_settings()
+        env = dict(self.env)
+        env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + os.path.join(self.tmp, "no-such-bus")
+        self.start_agent(env=env)
+        child = self.start_busy("st-no-bus")
+        self.assertTrue(eventually(
+            lambda: "A process is using a lot of CPU: st-no-bus" in self.agent_log(), timeout=8),
+            self.agent_log())
+        self.assertIn("No session bus", self.agent_log())
+        self.assertIsNone(self.agent.poll())
+        self.stop_agent()
+
+    def test_missing_schema_is_an_error_not_an_abort(self):
+        env = dict(self.env)
+        env["GSETTINGS_SCHEMA_DIR"] = os.path.join(self.tmp, "empty")
+        env["XDG_DATA_DIRS"] = os.path.join(self.tmp, "empty")
+        r = subprocess.run([AGENT], env=env, capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("schema org.smoothtask.Agent is not installed", r.stderr)
+
+
+class CommandLineTest(SmoothTaskTestCase):
+    def run_agent(self, *args):
+        return subprocess.run([AGENT, *args], env=self.env, capture_output=True, text=True,
+                              timeout=30)
+
+    def test_version_and_help(self):
+        r = self.run_agent("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^smoothtask \d+\.\d+\.\d+")
+        r = self.run_agent("--help")
+        self.assertEqual(r.returncode, 0)
+        for opt in ("--check", "--dump", "--json", "--backend", "--verbose"):
+            self.assertIn(opt, r.stdout)
+
+    def test_check(self):
+        r = self.run_agent("--check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = dict(line.strip().split(":", 1) for line in r.stdout.splitlines()[1:])
+        rows = {k.strip(): v.strip() for k, v in rows.items()}
+        for key in ("Kernel", "BTF", "Privileges", "BPF collector", "/proc collector",
+                    "Backend for auto"):
+            self.assertIn(key, rows)
+        self.assertIn(rows["Backend for auto"], ("bpf", "proc"))
+        if os.geteuid() == 0:
+            self.assertEqual(rows["Backend for auto"], "bpf", r.stdout)
+
+    def dump_json(self, backend):
+        r = self.run_agent("--dump", "--json", "--interval", "0.5", "--top", "0",
+                           "--backend", backend)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_dump_json_proc(self):
+        d = self.dump_json("proc")
+        self.assertEqual(d["backend"], "proc")
+        self.assertIsNone(d["syscalls_per_s"])
+        self.assertGreater(d["memory"]["total_bytes"], 0)
+        self.assertAlmostEqual(d["cpu"]["busy_percent"] + d["cpu"]["idle_percent"], 100, 3)
+        self.assertEqual(len(d["processes"]), d["process_count"])
+        me = [p for p in d["processes"] if p["pid"] == os.getpid()]
+        self.assertEqual(len(me), 1)
+        self.assertIsNone(me[0]["syscalls"])
+        self.assertGreater(me[0]["rss_bytes"], 0)
+
+    def test_dump_json_bpf(self):
+        r = self.run_agent("--dump", "--json", "--interval", "0.5", "--backend", "bpf")
+        if r.returncode != 0:
+            self.skipTest("BPF backend unavailable: " + r.stderr.strip())
+        d = json.loads(r.stdout)
+        self.assertEqual(d["backend"], "bpf")
+        self.assertGreater(d["syscalls_per_s"], 0)
+        self.assertTrue(all(p["syscalls_per_s"] is not None for p in d["processes"]))
+
+    def test_dump_table(self):
+        r = self.run_agent("--dump", "--interval", "0.2", "--top", "5", "--backend", "proc")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Syscalls: n/a per second", r.stdout)
+        header = [l for l in r.stdout.splitlines() if l.split()[:2] == ["PID", "UID"]]
+        self.assertEqual(len(header), 1)
+
+    def test_bad_arguments(self):
+        self.assertEqual(self.run_agent("--backend", "magic").returncode, 2)
+        self.assertEqual(self.run_agent("--dump", "--interval", "-1").returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
