@@ -12,6 +12,7 @@
 
 #include "st-backend.h"
 #include "st-privileges.h"
+#include "st-task-records.h"
 
 #ifdef HAVE_BPF
 
@@ -119,33 +120,9 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
   }
   close(fd);
 
-  g_hash_table_remove_all(self->by_tgid);
-  for (gsize off = 0; off + sizeof(struct st_task_rec) <= self->buf->len;
-       off += sizeof(struct st_task_rec)) {
-    struct st_task_rec rec;
-    StRawProcess *proc;
-    gpointer idx;
-
-    memcpy(&rec, self->buf->data + off, sizeof(rec));
-    if (!g_hash_table_lookup_extended(self->by_tgid, GUINT_TO_POINTER(rec.tgid), NULL, &idx)) {
-      StRawProcess fresh = {0};
-      fresh.pid = (gint32)rec.tgid;
-      fresh.start_time = rec.start_time_ns;
-      memcpy(fresh.comm, rec.comm, sizeof(fresh.comm));
-      fresh.comm[sizeof(fresh.comm) - 1] = '\0';
-      idx = GUINT_TO_POINTER(out->procs->len);
-      g_array_append_val(out->procs, fresh);
-      g_hash_table_insert(self->by_tgid, GUINT_TO_POINTER(rec.tgid), idx);
-    }
-    proc = &g_array_index(out->procs, StRawProcess, GPOINTER_TO_UINT(idx));
-    proc->cpu_time_ns += rec.exec_ns;
-    proc->syscalls += rec.syscalls;
-    if (rec.flags & ST_REC_LEADER) {
-      proc->uid = rec.uid;
-      proc->cpu_time_ns += rec.dead_exec_ns;
-      proc->rss_bytes = rec.rss_pages * self->page_size;
-    }
-  }
+  if (!st_task_records_fold(self->buf->data, self->buf->len, self->page_size, self->by_tgid,
+                            out->procs))
+    g_warning("The task iterator returned %u bytes, not a whole number of records", self->buf->len);
 
   out->has_syscalls = TRUE;
   out->syscalls_total = 0;
