@@ -130,6 +130,10 @@ main(int argc, char **argv)
   app_options.backend = kind;
   app_options.verbose = o.verbose;
   app = st_app_new(&app_options, &error);
+  if (app == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
+    g_message("%s", error->message);
+    return 0;
+  }
   if (app == NULL) {
     g_printerr(_("SmoothTask cannot start: %s\n"), error->message);
     return 1;

@@ -26,6 +26,7 @@ static const char *const monitor_apps[] = {
 
 struct _StApp {
   GMainLoop *loop;
+  GDBusConnection *bus; /* NULL without a session bus */
   StCollector *collector;
   StEngine *engine;
   StSettings *settings;
@@ -164,11 +165,43 @@ on_signal(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* One agent per session: autostart and the systemd user unit may both try.
+ * Returns FALSE when another instance owns the name. Blocking is fine here:
+ * nothing runs yet. */
+static gboolean
+claim_name(StApp *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  guint32 result;
+
+  self->bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, &error);
+  if (self->bus == NULL) {
+    g_message("No session bus (%s): cannot check for another instance", error->message);
+    return TRUE;
+  }
+  reply = g_dbus_connection_call_sync(
+      self->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "RequestName", g_variant_new("(su)", APP_ID, 0x4 /* DO_NOT_QUEUE */),
+      G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  if (reply == NULL) {
+    g_message("Cannot own %s on the session bus: %s", APP_ID, error->message);
+    return TRUE;
+  }
+  g_variant_get(reply, "(u)", &result);
+  return result == 1 /* PRIMARY_OWNER */ || result == 4 /* ALREADY_OWNER */;
+}
+
 StApp *
 st_app_new(const StAppOptions *options, GError **error)
 {
   g_autoptr(StApp) self = g_new0(StApp, 1);
   g_autoptr(GError) priv_error = NULL;
+
+  if (!claim_name(self)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "SmoothTask is already running");
+    return NULL;
+  }
 
   self->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   self->settings = st_settings_new(error);
@@ -231,6 +264,7 @@ st_app_free(StApp *self)
   g_clear_pointer(&self->snapshot, st_snapshot_free);
   g_clear_pointer(&self->loop, g_main_loop_unref);
   g_clear_pointer(&self->names, g_hash_table_unref);
+  g_clear_object(&self->bus);
   g_free(self->monitor_app);
   g_free(self);
 }

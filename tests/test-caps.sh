@@ -1,0 +1,52 @@
+#!/bin/bash
+# The installed agent with file capabilities, run as nobody: it must load BPF
+# and then hold no capability at all. TAP output.
+set -u
+build=$1
+if [ "$(id -u)" -ne 0 ]; then echo "1..0 # SKIP needs root to set file capabilities"; exit 0; fi
+for tool in setcap setpriv; do
+    command -v $tool >/dev/null || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
+done
+dest=$(mktemp -d /tmp/smoothtask-caps.XXXXXX)
+chmod 755 "$dest"
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$dest"' EXIT
+DESTDIR="$dest" meson install -C "$build" --no-rebuild --quiet >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - meson install"; exit 1; }
+bin=$(find "$dest" -path '*/bin/smoothtask')
+schemas=$(dirname "$(find "$dest" -name 'org.smoothtask.Agent.gschema.xml')")
+glib-compile-schemas "$schemas"
+# The same step `meson install -Dfile-caps=true` runs, without DESTDIR.
+env -u DESTDIR "$(dirname "$0")/../build-aux/setcap.sh" "$bin" 2>"$dest/setcap.err"
+if ! getcap "$bin" | grep -q cap_bpf; then
+    echo "1..0 # SKIP setcap did not apply here: $(cat "$dest/setcap.err")"
+    exit 0
+fi
+# File capabilities make the kernel set AT_SECURE, and GLib then ignores
+# GSETTINGS_SCHEMA_DIR and DBUS_SESSION_BUS_ADDRESS, as for setuid programs:
+# the schema is found through XDG_DATA_DIRS and the bus at
+# $XDG_RUNTIME_DIR/bus, as in a real session. docs/bpf-setup.md says more.
+log="$dest/agent.log"
+touch "$log"; chmod 666 "$log"
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+    env GSETTINGS_BACKEND=memory XDG_DATA_DIRS="$(dirname "$(dirname "$schemas")")" HOME="$dest" \
+        DBUS_SESSION_BUS_ADDRESS="unix:path=$dest/no-bus" "$bin" --verbose >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q "watching with" "$log" && break; sleep 0.1; done
+n=0; fails=0
+t() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi; }
+t "agent started" 'grep -q "watching with" "$log"'
+t "BPF backend in use as nobody" 'grep -q "watching with the bpf backend" "$log"'
+status=/proc/$pid/status
+t "runs as uid 65534" 'grep -Eq "^Uid:\s+65534" $status'
+for cap in CapEff CapPrm CapInh CapAmb; do
+    t "$cap is zero" 'grep -Eq "^$cap:\s+0+$" $status'
+done
+t "no_new_privs is set" 'grep -Eq "^NoNewPrivs:\s+1" $status'
+sleep 2.5
+t "still sampling after the drop" 'kill -0 $pid && ! grep -q "Sample failed" "$log"'
+kill -TERM $pid
+wait $pid; code=$?; pid=
+t "clean exit on SIGTERM" '[ $code -eq 0 ]'
+echo "1..$n"
+[ $fails -eq 0 ] || sed 's/^/# /' "$log"
+exit $((fails > 0))
