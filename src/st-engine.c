@@ -25,15 +25,23 @@ typedef struct {
   gboolean seen; /* evaluated in the current pass */
 } Alert;
 
+/* What outlives an alert: when it was last said, for cooldown and flaps. */
 typedef struct {
-  gint64 last_raise_us;
-} Cooldown;
+  gint64 last_raise_us[2]; /* per StLevel */
+  gint64 last_clear_us;
+  gint64 last_active_us; /* last sample over the threshold */
+  guint flaps;
+} History;
 
 struct _StEngine {
   StEngineConfig config;
-  GHashTable *alerts;    /* "metric/subject" -> Alert */
-  GHashTable *cooldowns; /* "metric/subject" -> Cooldown, outlives alerts */
+  GHashTable *alerts;  /* "metric/subject" -> Alert */
+  GHashTable *history; /* "metric/subject" -> History */
+  gint64 last_now_us;
 };
+
+#define FLAP_BASE_US (60 * G_USEC_PER_SEC)
+#define MAX_FLAPS    16
 
 static const char *metric_names[ST_N_METRICS] = {
     "cpu", "memory", "syscalls", "process-cpu", "process-memory", "process-syscalls",
@@ -71,12 +79,43 @@ st_engine_config_set_defaults(StEngineConfig *config)
   config->cooldown_s = 600;
   config->notify_recovery = TRUE;
   config->ignored = g_new0(char *, 1);
+  config->critical_cooldown_s = 120;
+  config->flap_window_s = 600;
+  config->flap_max_delay_s = 1800;
+  config->max_gap_s = 0;
+  config->snoozed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 void
 st_engine_config_clear(StEngineConfig *config)
 {
   g_clear_pointer(&config->ignored, g_strfreev);
+  g_clear_pointer(&config->snoozed, g_hash_table_unref);
+}
+
+char *
+st_engine_snooze_key(StMetric metric, const char *name)
+{
+  return g_strdup_printf("%s/%s", st_metric_to_string(metric), name != NULL ? name : "system");
+}
+
+void
+st_engine_config_add_snooze(StEngineConfig *config, const char *key, gint64 until_us)
+{
+  g_hash_table_replace(config->snoozed, g_strdup(key), g_memdup2(&until_us, sizeof(until_us)));
+}
+
+static gboolean
+snoozed(const StEngineConfig *c, StMetric metric, const char *name, gint64 now_us)
+{
+  g_autofree char *key = NULL;
+  const gint64 *until;
+
+  if (c->snoozed == NULL || g_hash_table_size(c->snoozed) == 0)
+    return FALSE;
+  key = st_engine_snooze_key(metric, name);
+  until = g_hash_table_lookup(c->snoozed, key);
+  return until != NULL && now_us < *until;
 }
 
 static void
@@ -93,7 +132,7 @@ st_engine_new(void)
   StEngine *self = g_new0(StEngine, 1);
   st_engine_config_set_defaults(&self->config);
   self->alerts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, alert_free);
-  self->cooldowns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  self->history = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
@@ -104,7 +143,7 @@ st_engine_free(StEngine *self)
     return;
   st_engine_config_clear(&self->config);
   g_hash_table_unref(self->alerts);
-  g_hash_table_unref(self->cooldowns);
+  g_hash_table_unref(self->history);
   g_free(self);
 }
 
@@ -112,9 +151,19 @@ void
 st_engine_set_config(StEngine *self, const StEngineConfig *config)
 {
   char **ignored = g_strdupv(config->ignored);
+  GHashTable *snoozes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer k, v;
+
+  if (config->snoozed != NULL) {
+    g_hash_table_iter_init(&iter, config->snoozed);
+    while (g_hash_table_iter_next(&iter, &k, &v))
+      g_hash_table_insert(snoozes, g_strdup(k), g_memdup2(v, sizeof(gint64)));
+  }
   st_engine_config_clear(&self->config);
   self->config = *config;
   self->config.ignored = ignored != NULL ? ignored : g_new0(char *, 1);
+  self->config.snoozed = snoozes;
 }
 
 const StEngineConfig *
@@ -276,36 +325,71 @@ level_for(const StEngineConfig *c, StMetric metric, gdouble value)
 }
 
 /* Advances one alert given a fresh value; returns a decision or NULL. */
+static History *
+history_get(StEngine *self, const char *key)
+{
+  History *h = g_hash_table_lookup(self->history, key);
+  if (h == NULL) {
+    h = g_new0(History, 1);
+    h->last_raise_us[0] = h->last_raise_us[1] = G_MININT64 / 2;
+    h->last_clear_us = G_MININT64 / 2;
+    g_hash_table_insert(self->history, g_strdup(key), h);
+  }
+  return h;
+}
+
+/* The extra hold that flap damping puts before the next raise. */
+static gint64
+flap_delay_us(const StEngineConfig *c, const History *h)
+{
+  gint64 max = (gint64)c->flap_max_delay_s * G_USEC_PER_SEC;
+  if (c->flap_window_s == 0 || h->flaps == 0)
+    return 0;
+  return MIN(FLAP_BASE_US << MIN(h->flaps - 1, 20u), max);
+}
+
 static StDecision *
 step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
 {
   const StEngineConfig *c = &self->config;
   gdouble threshold = c->threshold[a->metric];
-  Cooldown *cd;
+  History *h = history_get(self, key);
+  gint64 window = (gint64)c->flap_window_s * G_USEC_PER_SEC;
+  gint64 backoff;
+
+  /* Quiet for whole windows since the last activity: forgive flaps. */
+  if (window > 0 && h->flaps > 0 && now_us - h->last_active_us > window)
+    h->flaps -= (guint)MIN((gint64)h->flaps, (now_us - h->last_active_us) / window);
+  h->last_active_us = now_us;
 
   a->level = level_for(c, a->metric, value);
   if (a->state == STATE_PENDING) {
-    gboolean sustained = now_us - a->since_us >= (gint64)c->sustain_s * G_USEC_PER_SEC;
-    if (!sustained && a->level != ST_LEVEL_CRITICAL)
+    gint64 hold = (gint64)c->sustain_s * G_USEC_PER_SEC + flap_delay_us(c, h);
+    if (now_us - a->since_us < hold && a->level != ST_LEVEL_CRITICAL)
       return NULL;
     a->state = STATE_FIRING;
   }
   if (!a->notified) {
-    cd = g_hash_table_lookup(self->cooldowns, key);
-    if (cd != NULL && a->level != ST_LEVEL_CRITICAL &&
-        now_us - cd->last_raise_us < (gint64)c->cooldown_s * G_USEC_PER_SEC)
+    backoff = (gint64)(a->level == ST_LEVEL_CRITICAL ? c->critical_cooldown_s : c->cooldown_s) *
+              G_USEC_PER_SEC;
+    if (now_us - h->last_raise_us[a->level] < backoff)
       return NULL; /* firing, silently: it was said recently */
-    if (cd == NULL) {
-      cd = g_new0(Cooldown, 1);
-      g_hash_table_insert(self->cooldowns, g_strdup(key), cd);
-    }
-    cd->last_raise_us = now_us;
+    if (window > 0 && now_us - h->last_clear_us < window)
+      h->flaps = MIN(h->flaps + 1, MAX_FLAPS);
+    h->last_raise_us[a->level] = now_us;
     a->notified = TRUE;
     a->sent_value = value;
     a->sent_level = a->level;
     return decision_new(ST_DECISION_RAISE, strchr(key, '/') + 1, a, value, threshold, now_us);
   }
-  /* Update in place only when the text would say something new. */
+  /* Update in place only when the text would say something new. An
+   * escalation to critical is news, within its own backoff. */
+  if (a->level == ST_LEVEL_CRITICAL && a->sent_level != ST_LEVEL_CRITICAL) {
+    backoff = (gint64)c->critical_cooldown_s * G_USEC_PER_SEC;
+    if (now_us - h->last_raise_us[ST_LEVEL_CRITICAL] < backoff)
+      return NULL;
+    h->last_raise_us[ST_LEVEL_CRITICAL] = now_us;
+  }
   if (a->level != a->sent_level || fabs(value - a->sent_value) >= MAX(1.0, 0.05 * threshold)) {
     a->sent_value = value;
     a->sent_level = a->level;
@@ -344,6 +428,7 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
   } else if ((a->state == STATE_PENDING && value < threshold) ||
              (a->state == STATE_FIRING && value < clear_at)) {
     if (a->notified) {
+      history_get(self, key)->last_clear_us = now_us;
       d = decision_new(ST_DECISION_CLEAR, subject, a, value, threshold, now_us);
       d->reason = ST_CLEAR_RECOVERED;
       d->notify = c->notify_recovery;
@@ -373,6 +458,20 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
 
   g_return_val_if_fail(snap != NULL, out);
 
+  /* A clock that went backwards gives no basis for sustain: skip the
+   * sample. A long gap (suspend) means nothing was observed in between:
+   * pending alerts start over rather than fire on the first sample after. */
+  if (self->last_now_us != 0 && now_us <= self->last_now_us)
+    return out;
+  if (self->last_now_us != 0 && c->max_gap_s > 0 &&
+      now_us - self->last_now_us > (gint64)c->max_gap_s * G_USEC_PER_SEC) {
+    g_hash_table_iter_init(&iter, self->alerts);
+    while (g_hash_table_iter_next(&iter, NULL, &v))
+      if (((Alert *)v)->state == STATE_PENDING)
+        ((Alert *)v)->since_us = now_us;
+  }
+  self->last_now_us = now_us;
+
   g_hash_table_iter_init(&iter, self->alerts);
   while (g_hash_table_iter_next(&iter, NULL, &v))
     ((Alert *)v)->seen = FALSE;
@@ -380,10 +479,13 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_SYSCALLS; m++) {
     gdouble value = system_value(m, snap);
     /* Unknown is not zero: an unavailable figure neither raises nor clears. */
-    if (!metric_enabled(c, m) || !st_value_available(value)) {
+    if (!metric_enabled(c, m) || snoozed(c, m, NULL, now_us)) {
+      continue; /* withdrawn below, as not seen */
+    }
+    if (!st_value_available(value)) {
       g_autofree char *key = g_strdup_printf("%s/system", metric_names[m]);
       Alert *a = g_hash_table_lookup(self->alerts, key);
-      if (a != NULL && metric_enabled(c, m))
+      if (a != NULL)
         a->seen = TRUE;
       continue;
     }
@@ -400,7 +502,7 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
     for (StMetric m = ST_METRIC_PROCESS_CPU; m < ST_N_METRICS; m++) {
       gdouble value = st_engine_process_value(m, snap, p);
-      if (!metric_enabled(c, m))
+      if (!metric_enabled(c, m) || snoozed(c, m, name, now_us))
         continue;
       if (!st_value_available(value)) {
         g_autofree char *key = g_strdup_printf("%s/%s", metric_names[m], subject);

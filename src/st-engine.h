@@ -48,7 +48,18 @@ typedef struct {
   gdouble hysteresis_percent;
   guint cooldown_s;
   gboolean notify_recovery;
-  char **ignored; /* display names or comms, compared case-insensitively */
+  char **ignored;            /* display names or comms, compared case-insensitively */
+  guint critical_cooldown_s; /* backoff of critical alerts, apart from cooldown_s */
+  /* Flap damping: an alert raised again within flap_window_s of its last
+   * clear counts a flap; each flap doubles an extra hold (from 60 s, at most
+   * flap_max_delay_s) before the next raise; a window without any activity
+   * takes one flap away. 0 disables. */
+  guint flap_window_s;
+  guint flap_max_delay_s;
+  /* Samples further apart than this (suspend, a stopped agent) do not count
+   * towards sustain: pending alerts start over. 0 disables. */
+  guint max_gap_s;
+  GHashTable *snoozed; /* snooze key (st_engine_snooze_key) -> gint64* monotonic expiry, us */
 } StEngineConfig;
 
 typedef enum {
@@ -108,6 +119,10 @@ gboolean st_engine_name_ignored(const StEngineConfig *config, const char *name, 
 /* The figure of one process for a per-process metric (CPU %, RSS % of RAM,
  * syscalls/s); NAN when unavailable. */
 gdouble st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc);
+/* "process-cpu/firefox", "cpu/system": what a snooze mutes. Stable across
+ * restarts (a name, not a pid). */
+char *st_engine_snooze_key(StMetric metric, const char *name);
+void st_engine_config_add_snooze(StEngineConfig *config, const char *key, gint64 until_us);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StEngine, st_engine_free)
 

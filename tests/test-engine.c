@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define SEC G_USEC_PER_SEC
+#define SEC G_GINT64_CONSTANT(1000000)
 
 typedef struct {
   StEngine *engine;
@@ -349,16 +349,113 @@ test_memory_critical(Fixture *f, gconstpointer data)
     g_assert_cmpint(up->level, ==, ST_LEVEL_CRITICAL);
     g_assert_cmpint(g_array_index(up->others, StOffender, 0).pid, ==, 300);
   }
-  /* Critical from normal fires on the first sample, within the cooldown. */
+  /* Critical again soon after: held by its own backoff (120 s), not by
+   * sustain or the warning's cooldown. */
   f->snap->mem_used_bytes = total / 2;
   g_assert_cmpuint(run(f, 1, ST_METRIC_MEMORY, ST_DECISION_CLEAR), ==, 1);
   f->snap->mem_used_bytes = total * 99 / 100;
+  g_assert_cmpuint(run(f, 100, ST_METRIC_MEMORY, ST_DECISION_RAISE), ==, 0);
+  {
+    guint raises = 0;
+    for (int i = 0; i < 30; i++) {
+      g_autoptr(GPtrArray) d = tick(f);
+      StDecision *raise = find(d, ST_METRIC_MEMORY, ST_DECISION_RAISE);
+      if (raise != NULL) {
+        g_assert_cmpint(raise->level, ==, ST_LEVEL_CRITICAL);
+        /* At once after the backoff: 120 s after the escalation, which was
+         * one clear and 100 samples before this loop. */
+        g_assert_cmpint(i, ==, 120 - 1 - 100 - 1);
+        raises++;
+      }
+    }
+    g_assert_cmpuint(raises, ==, 1);
+  }
+}
+
+static void
+test_critical_from_normal(Fixture *f, gconstpointer data)
+{
+  /* No sustain for critical: the first sample raises it. */
+  f->snap->mem_used_bytes = f->snap->mem_total_bytes * 99 / 100;
+  g_autoptr(GPtrArray) d = tick(f);
+  StDecision *raise = find(d, ST_METRIC_MEMORY, ST_DECISION_RAISE);
+  g_assert_nonnull(raise);
+  g_assert_cmpint(raise->level, ==, ST_LEVEL_CRITICAL);
+}
+
+static void
+test_flap_damping(Fixture *f, gconstpointer data)
+{
+  /* A value hovering at the threshold: 40 s over, 20 s well under, for an
+   * hour, with no cooldown at all. Undamped that is 60 notifications; the
+   * damping holds it to at most 3 per hour. */
+  guint raises = 0;
+  f->config.cooldown_s = 0;
+  f->config.sustain_s = 30;
+  apply(f);
+  for (int minute = 0; minute < 60; minute++) {
+    f->snap->cpu_busy_percent = 90;
+    raises += run(f, 40, ST_METRIC_CPU, ST_DECISION_RAISE);
+    f->snap->cpu_busy_percent = 40;
+    run(f, 20, ST_METRIC_CPU, ST_DECISION_RAISE);
+  }
+  g_test_message("hovering value: %u raises in one hour", raises);
+  g_assert_cmpuint(raises, >=, 1);
+  g_assert_cmpuint(raises, <=, 3);
+
+  /* Quiet for a while: the damping fades and a real problem is told again
+   * after plain sustain. */
+  f->snap->cpu_busy_percent = 10;
+  run(f, 3 * 3600, ST_METRIC_CPU, ST_DECISION_RAISE);
+  f->snap->cpu_busy_percent = 95;
+  g_assert_cmpuint(run(f, 32, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
+}
+
+static void
+test_snooze(Fixture *f, gconstpointer data)
+{
+  g_autofree char *key = st_engine_snooze_key(ST_METRIC_PROCESS_CPU, "hog");
+
+  set_proc(f->snap, 200, "hog", 190, 1000, 10);
+  g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
+  /* Snoozed for an hour: withdrawn quietly, silent while it lasts. */
+  st_engine_config_add_snooze(&f->config, key, f->now + 3600 * SEC);
+  apply(f);
   {
     g_autoptr(GPtrArray) d = tick(f);
-    StDecision *raise = find(d, ST_METRIC_MEMORY, ST_DECISION_RAISE);
-    g_assert_nonnull(raise);
-    g_assert_cmpint(raise->level, ==, ST_LEVEL_CRITICAL);
+    StDecision *clear = find(d, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR);
+    g_assert_nonnull(clear);
+    g_assert_false(clear->notify);
   }
+  g_assert_cmpuint(run(f, 3590, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 0);
+  /* Lifted on its own at expiry; the process is still a hog. */
+  g_assert_cmpuint(run(f, 30, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
+  /* Other metrics and subjects were never muted. */
+  g_assert_cmpstr(key, ==, "process-cpu/hog");
+}
+
+static void
+test_clock_backwards(Fixture *f, gconstpointer data)
+{
+  f->snap->cpu_busy_percent = 95;
+  run(f, 5, ST_METRIC_CPU, ST_DECISION_RAISE);
+  /* A fake clock jumping back an hour: the sample is skipped, nothing fires. */
+  f->now -= 3600 * SEC;
+  g_assert_cmpuint(run(f, 20, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+}
+
+static void
+test_suspend_gap(Fixture *f, gconstpointer data)
+{
+  f->config.max_gap_s = 6;
+  apply(f);
+  f->snap->cpu_busy_percent = 95;
+  run(f, 2, ST_METRIC_CPU, ST_DECISION_RAISE);
+  /* Suspended for two hours: the first sample after resume does not fire
+   * an alert that was pending for 2 s before the suspend. */
+  f->now += 2 * 3600 * SEC;
+  g_assert_cmpuint(run(f, 9, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 0);
+  g_assert_cmpuint(run(f, 2, ST_METRIC_CPU, ST_DECISION_RAISE), ==, 1);
 }
 
 static void
@@ -459,6 +556,11 @@ main(int argc, char **argv)
   ADD("ignored", test_ignored);
   ADD("unavailable", test_unavailable);
   ADD("memory-critical", test_memory_critical);
+  ADD("critical-from-normal", test_critical_from_normal);
+  ADD("flap-damping", test_flap_damping);
+  ADD("snooze", test_snooze);
+  ADD("clock-backwards", test_clock_backwards);
+  ADD("suspend-gap", test_suspend_gap);
   ADD("disabled", test_disabled);
   ADD("recovery-off", test_recovery_off);
   ADD("format-escapes", test_format_escapes);
