@@ -7,16 +7,20 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <glib/gi18n.h>
 #include <gio/gio.h>
 
 #include "st-app.h"
 #include "st-collector.h"
 #include "st-dump.h"
+#include "st-format.h"
+#include "st-notifier.h"
 #include "st-privileges.h"
 #include "st-support.h"
 
 typedef struct {
+  gboolean test_notification;
   gboolean version;
   gboolean verbose;
   gboolean check;
@@ -32,6 +36,57 @@ sleep_done(gpointer loop)
 {
   g_main_loop_quit(loop);
   return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+  GMainLoop *loop;
+  gboolean accepted;
+} TestSend;
+
+static void
+on_test_sent(gboolean accepted, gpointer data)
+{
+  TestSend *t = data;
+  t->accepted = accepted;
+  g_main_loop_quit(t->loop);
+}
+
+/* One sample alert through the real formatter and notifier. */
+static int
+run_test_notification(void)
+{
+  g_autoptr(StNotifier) notifier = st_notifier_new(_("SmoothTask"), APP_ID);
+  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+  g_auto(StNotificationText) text = {0};
+  g_autofree char *summary = NULL;
+  StDecision d = {0};
+  TestSend t = {loop, FALSE};
+
+  d.kind = ST_DECISION_RAISE;
+  d.metric = ST_METRIC_PROCESS_CPU;
+  d.subject = (char *)"test";
+  d.pid = (gint32)getpid();
+  d.name = (char *)"smoothtask";
+  g_strlcpy(d.comm, "smoothtask", sizeof(d.comm));
+  d.value = 190;
+  d.threshold = 90;
+  d.over_s = 30;
+  d.others = g_array_new(FALSE, TRUE, sizeof(StOffender));
+  st_format_decision(&d, &text);
+  g_array_unref(d.others);
+  /* Translators: prefix of the test notification's title. */
+  summary = g_strdup_printf(_("Test: %s"), text.summary);
+  g_free(text.summary);
+  text.summary = g_steal_pointer(&summary);
+  st_notifier_show(notifier, "test/test", &text, NULL, TRUE, on_test_sent, &t);
+  g_timeout_add_seconds(15, sleep_done, loop);
+  g_main_loop_run(loop);
+  if (!t.accepted) {
+    g_printerr(_("No notification server accepted the test notification\n"));
+    return 1;
+  }
+  g_print(_("The notification server accepted the test notification\n"));
+  return 0;
 }
 
 static int
@@ -75,6 +130,8 @@ main(int argc, char **argv)
   StAppOptions app_options = {0};
   StBackendKind kind = ST_BACKEND_AUTO;
   GOptionEntry entries[] = {
+      {"test-notification", 0, 0, G_OPTION_ARG_NONE, &o.test_notification,
+       N_("Send one sample alert and exit; the status says whether it was accepted"), NULL},
       {"version", 'V', 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), NULL},
       {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, N_("Log debug messages, one per sample"),
        NULL},
@@ -119,6 +176,8 @@ main(int argc, char **argv)
     g_log_set_debug_enabled(TRUE);
   if (o.check)
     return st_support_check() ? 0 : 1;
+  if (o.test_notification)
+    return run_test_notification();
   if (o.dump) {
     if (!(o.interval >= 0.1 && o.interval <= 3600) || o.top < 0) {
       g_printerr(_("--interval must be between 0.1 and 3600 seconds, --top at least 0\n"));

@@ -6,11 +6,13 @@
 #include "st-app.h"
 #include "st-engine.h"
 #include "st-format.h"
+#include "st-hooks.h"
 #include "st-notifier.h"
 #include "st-privileges.h"
 #include "st-settings.h"
 
 #include <glib-unix.h>
+#include <string.h>
 #include <glib/gi18n.h>
 #include <gio/gdesktopappinfo.h>
 
@@ -31,11 +33,14 @@ struct _StApp {
   StEngine *engine;
   StSettings *settings;
   StNotifier *notifier;
+  StHooks *hooks;
   StSnapshot *snapshot;
+  gint64 last_tick_us;
+  gint64 next_snooze_end; /* wall-clock seconds; 0: none */
   guint timeout_id;
   guint interval_s;
   guint sigint_id, sigterm_id;
-  GHashTable *names; /* alert key -> process name, for the "Ignore" action */
+  GHashTable *names; /* alert key -> process name, for "Ignore" and "Snooze" */
   char *monitor_app; /* desktop id of a system monitor, or NULL */
   guint64 n_samples;
 };
@@ -54,10 +59,11 @@ deliver(StApp *self, const StDecision *d)
   g_auto(StNotificationText) text = {0};
   g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(d->metric), d->subject);
   g_autofree char *ignore_label = NULL;
-  const char *actions[7] = {NULL};
+  const char *actions[9] = {NULL};
   guint n = 0;
 
   st_format_decision(d, &text);
+  st_hooks_alert(self->hooks, d, &text);
   g_debug("Decision %s %s: %s",
           d->kind == ST_DECISION_RAISE    ? "raise"
           : d->kind == ST_DECISION_UPDATE ? "update"
@@ -73,8 +79,10 @@ deliver(StApp *self, const StDecision *d)
     st_notifier_forget(self->notifier, key);
     return;
   }
+  g_hash_table_replace(self->names, g_strdup(key), g_strdup(d->name != NULL ? d->name : ""));
+  actions[n++] = "snooze";
+  actions[n++] = _("Snooze for 1 hour");
   if (d->name != NULL) {
-    g_hash_table_replace(self->names, g_strdup(key), g_strdup(d->name));
     /* Translators: a button; %s is a process name. */
     ignore_label = g_strdup_printf(_("Ignore %s"), d->name);
     actions[n++] = "ignore";
@@ -87,14 +95,34 @@ deliver(StApp *self, const StDecision *d)
   st_notifier_show(self->notifier, key, &text, actions, FALSE, NULL, NULL);
 }
 
+/* "process-cpu/1234:5678" -> the metric's snooze key with the process name. */
+static char *
+snooze_key_for(StApp *self, const char *key)
+{
+  const char *name = g_hash_table_lookup(self->names, key);
+  const char *slash = strchr(key, '/');
+  g_autofree char *metric = NULL;
+
+  if (name == NULL || slash == NULL)
+    return NULL;
+  metric = g_strndup(key, (gsize)(slash - key));
+  return g_strdup_printf("%s/%s", metric, name[0] != '\0' ? name : "system");
+}
+
 static void
 on_action(const char *key, const char *action, gpointer data)
 {
   StApp *self = data;
 
-  if (g_strcmp0(action, "ignore") == 0) {
+  if (g_strcmp0(action, "snooze") == 0) {
+    g_autofree char *skey = snooze_key_for(self, key);
+    if (skey != NULL) {
+      g_message("Snoozing %s for an hour, as asked", skey);
+      st_settings_snooze(self->settings, skey, g_get_real_time() / G_USEC_PER_SEC + 3600);
+    }
+  } else if (g_strcmp0(action, "ignore") == 0) {
     const char *name = g_hash_table_lookup(self->names, key);
-    if (name != NULL) {
+    if (name != NULL && name[0] != '\0') {
       g_message("Ignoring %s from now on, as asked", name);
       st_settings_add_ignored(self->settings, name);
     }
@@ -114,12 +142,28 @@ on_tick(gpointer data)
   g_autoptr(GPtrArray) decisions = NULL;
   gint64 now = now_us();
 
+  /* Far more time than an interval since the last tick (a suspend, a
+   * stopped process): a rate over that gap would be an average over hours.
+   * Start again from a baseline. */
+  if (self->last_tick_us != 0 &&
+      now - self->last_tick_us >
+          3 * (gint64)self->interval_s * G_USEC_PER_SEC + 5 * G_USEC_PER_SEC) {
+    g_message("%.0f s since the last sample: taking a new baseline",
+              (gdouble)(now - self->last_tick_us) / G_USEC_PER_SEC);
+    st_collector_reset(self->collector);
+  }
+  self->last_tick_us = now;
+  if (self->next_snooze_end != 0 && g_get_real_time() / G_USEC_PER_SEC >= self->next_snooze_end)
+    self->next_snooze_end =
+        st_settings_prune_snoozes(self->settings, g_get_real_time() / G_USEC_PER_SEC);
+
   if (!st_collector_sample(self->collector, (guint64)now * 1000, self->snapshot, &error)) {
     g_warning("Sample failed: %s", error->message);
     return G_SOURCE_CONTINUE;
   }
   self->n_samples++;
   decisions = st_engine_evaluate(self->engine, self->snapshot, now);
+  st_hooks_sample(self->hooks, self->snapshot, st_engine_get_n_active(self->engine));
   g_debug("Sample %" G_GUINT64_FORMAT " (%s): cpu %.1f%%, memory %.1f%%, %u processes, "
           "%u decisions",
           self->n_samples, self->snapshot->backend, self->snapshot->cpu_busy_percent,
@@ -145,9 +189,16 @@ apply_settings(StSettings *settings, gpointer data)
   StEngineConfig config;
   guint interval = st_settings_get_interval(settings);
 
-  st_settings_get_config(settings, &config);
+  g_auto(GStrv) command = st_settings_get_alert_command(settings);
+  gint64 now_wall = g_get_real_time() / G_USEC_PER_SEC;
+
+  st_settings_get_config(settings, &config, now_wall, now_us());
+  /* Samples further apart than this did not watch in between. */
+  config.max_gap_s = 3 * interval + 5;
   st_engine_set_config(self->engine, &config);
   st_engine_config_clear(&config);
+  st_hooks_set_command(self->hooks, command);
+  self->next_snooze_end = st_settings_prune_snoozes(settings, now_wall);
   if (interval != self->interval_s) {
     g_message("Sampling every %u s", interval);
     self->interval_s = interval;
@@ -182,8 +233,8 @@ claim_name(StApp *self)
   }
   reply = g_dbus_connection_call_sync(
       self->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "RequestName", g_variant_new("(su)", APP_ID, 0x4 /* DO_NOT_QUEUE */),
-      G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+      "RequestName", g_variant_new("(su)", APP_ID, 0x4 /* DO_NOT_QUEUE */), G_VARIANT_TYPE("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
   if (reply == NULL) {
     g_message("Cannot own %s on the session bus: %s", APP_ID, error->message);
     return TRUE;
@@ -220,6 +271,7 @@ st_app_new(const StAppOptions *options, GError **error)
   self->engine = st_engine_new();
   self->snapshot = st_snapshot_new();
   self->notifier = st_notifier_new(_("SmoothTask"), APP_ID);
+  self->hooks = st_hooks_new(self->bus);
   st_notifier_set_action_func(self->notifier, on_action, self);
   for (const char *const *id = monitor_apps; *id != NULL && self->monitor_app == NULL; id++) {
     g_autoptr(GDesktopAppInfo) info = g_desktop_app_info_new(*id);
@@ -258,6 +310,7 @@ st_app_free(StApp *self)
   g_clear_handle_id(&self->sigint_id, g_source_remove);
   g_clear_handle_id(&self->sigterm_id, g_source_remove);
   g_clear_pointer(&self->notifier, st_notifier_free);
+  g_clear_pointer(&self->hooks, st_hooks_free);
   g_clear_pointer(&self->engine, st_engine_free);
   g_clear_pointer(&self->collector, st_collector_free);
   g_clear_pointer(&self->settings, st_settings_free);

@@ -180,6 +180,24 @@ on_bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error
   g_clear_object(&self->bus);
 }
 
+/* Sends (or, without a bus, fails) what was queued while connecting. */
+static void
+flush_queued(StNotifier *self)
+{
+  GHashTableIter iter;
+  gpointer v;
+  g_autoptr(GPtrArray) ready = g_ptr_array_new();
+
+  g_hash_table_iter_init(&iter, self->entries);
+  while (g_hash_table_iter_next(&iter, NULL, &v))
+    if (((Entry *)v)->queued != NULL && !((Entry *)v)->in_flight)
+      g_ptr_array_add(ready, v);
+  for (guint i = 0; i < ready->len; i++) {
+    Entry *e = g_ptr_array_index(ready, i);
+    send_request(self, e, g_steal_pointer(&e->queued));
+  }
+}
+
 static void
 on_bus(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -194,6 +212,7 @@ on_bus(GObject *source, GAsyncResult *res, gpointer data)
   if (bus == NULL) {
     g_message("No session bus (%s): notifications are logged only", error->message);
     self->bus_failed_at = g_get_monotonic_time();
+    flush_queued(self);
     return;
   }
   self->bus = bus;
@@ -205,6 +224,7 @@ on_bus(GObject *source, GAsyncResult *res, gpointer data)
   self->watch_id =
       g_bus_watch_name_on_connection(bus, NOTIFY_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                      on_server_appeared, on_server_vanished, self, NULL);
+  flush_queued(self);
 }
 
 static void
@@ -308,6 +328,14 @@ send_request(StNotifier *self, Entry *entry, Request *req)
   Call *call;
 
   ensure_bus(self);
+  if (self->bus == NULL && self->bus_pending) {
+    /* Connecting: keep the latest text for this key until the bus is up. */
+    if (entry->queued != NULL && entry->queued->sent != NULL)
+      entry->queued->sent(FALSE, entry->queued->sent_data);
+    request_free(entry->queued);
+    entry->queued = req;
+    return;
+  }
   if (self->bus == NULL) {
     if (req->sent != NULL)
       req->sent(FALSE, req->sent_data);

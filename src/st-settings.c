@@ -24,6 +24,11 @@
 #define KEY_COOLDOWN               "cooldown-seconds"
 #define KEY_NOTIFY_RECOVERY        "notify-recovery"
 #define KEY_IGNORED                "ignored-processes"
+#define KEY_CRITICAL_COOLDOWN      "critical-cooldown-seconds"
+#define KEY_FLAP_WINDOW            "flap-window-seconds"
+#define KEY_FLAP_MAX_DELAY         "flap-max-delay-seconds"
+#define KEY_SNOOZED                "snoozed"
+#define KEY_ALERT_COMMAND          "alert-command"
 
 struct _StSettings {
   GSettings *settings;
@@ -99,8 +104,12 @@ get_percent(StSettings *self, const char *key, gdouble fallback, gdouble max)
 }
 
 void
-st_settings_get_config(StSettings *self, StEngineConfig *c)
+st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, gint64 now_mono_us)
 {
+  g_autoptr(GVariant) snoozed = NULL;
+  GVariantIter iter;
+  const char *skey;
+  gint64 until;
   GSettings *s = self->settings;
   StEngineConfig d;
   g_auto(GStrv) ignored = NULL;
@@ -108,6 +117,7 @@ st_settings_get_config(StSettings *self, StEngineConfig *c)
 
   st_engine_config_set_defaults(&d);
   *c = d;
+  c->snoozed = g_steal_pointer(&d.snoozed);
   c->enabled = g_settings_get_boolean(s, KEY_ENABLED);
   c->cpu_enabled = g_settings_get_boolean(s, KEY_CPU_ENABLED);
   c->memory_enabled = g_settings_get_boolean(s, KEY_MEMORY_ENABLED);
@@ -132,6 +142,15 @@ st_settings_get_config(StSettings *self, StEngineConfig *c)
   }
   c->cooldown_s = g_settings_get_uint(s, KEY_COOLDOWN);
   c->notify_recovery = g_settings_get_boolean(s, KEY_NOTIFY_RECOVERY);
+  c->critical_cooldown_s = g_settings_get_uint(s, KEY_CRITICAL_COOLDOWN);
+  c->flap_window_s = g_settings_get_uint(s, KEY_FLAP_WINDOW);
+  c->flap_max_delay_s = g_settings_get_uint(s, KEY_FLAP_MAX_DELAY);
+
+  snoozed = g_settings_get_value(s, KEY_SNOOZED);
+  g_variant_iter_init(&iter, snoozed);
+  while (g_variant_iter_next(&iter, "{&sx}", &skey, &until))
+    if (until > now_wall_s && until - now_wall_s < G_MAXINT64 / G_USEC_PER_SEC / 2)
+      st_engine_config_add_snooze(c, skey, now_mono_us + (until - now_wall_s) * G_USEC_PER_SEC);
 
   ignored = g_settings_get_strv(s, KEY_IGNORED);
   for (char **p = ignored; *p != NULL; p++)
@@ -162,4 +181,56 @@ st_settings_add_ignored(StSettings *self, const char *name)
   g_strv_builder_add(builder, name);
   next = g_strv_builder_end(builder);
   return g_settings_set_strv(self->settings, KEY_IGNORED, (const char *const *)next);
+}
+
+gboolean
+st_settings_snooze(StSettings *self, const char *key, gint64 until_wall_s)
+{
+  g_autoptr(GVariant) old = g_settings_get_value(self->settings, KEY_SNOOZED);
+  GVariantBuilder b;
+  GVariantIter iter;
+  const char *k;
+  gint64 v;
+
+  g_variant_builder_init(&b, G_VARIANT_TYPE("a{sx}"));
+  g_variant_iter_init(&iter, old);
+  while (g_variant_iter_next(&iter, "{&sx}", &k, &v))
+    if (g_strcmp0(k, key) != 0)
+      g_variant_builder_add(&b, "{sx}", k, v);
+  g_variant_builder_add(&b, "{sx}", key, until_wall_s);
+  return g_settings_set_value(self->settings, KEY_SNOOZED, g_variant_builder_end(&b));
+}
+
+gint64
+st_settings_prune_snoozes(StSettings *self, gint64 now_wall_s)
+{
+  g_autoptr(GVariant) old = g_settings_get_value(self->settings, KEY_SNOOZED);
+  GVariantBuilder b;
+  GVariantIter iter;
+  gboolean changed = FALSE;
+  gint64 earliest = 0, v;
+  const char *k;
+
+  g_variant_builder_init(&b, G_VARIANT_TYPE("a{sx}"));
+  g_variant_iter_init(&iter, old);
+  while (g_variant_iter_next(&iter, "{&sx}", &k, &v)) {
+    if (v <= now_wall_s) {
+      g_message("Snooze of %s has ended", k);
+      changed = TRUE;
+      continue;
+    }
+    g_variant_builder_add(&b, "{sx}", k, v);
+    earliest = earliest == 0 ? v : MIN(earliest, v);
+  }
+  if (changed)
+    g_settings_set_value(self->settings, KEY_SNOOZED, g_variant_builder_end(&b));
+  else
+    g_variant_builder_clear(&b);
+  return earliest;
+}
+
+char **
+st_settings_get_alert_command(StSettings *self)
+{
+  return g_settings_get_strv(self->settings, KEY_ALERT_COMMAND);
 }

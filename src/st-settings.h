@@ -27,8 +27,16 @@ typedef void (*StSettingsChangedFunc)(StSettings *settings, gpointer data);
 StSettings *st_settings_new(GError **error);
 void st_settings_free(StSettings *self);
 void st_settings_set_changed_func(StSettings *self, StSettingsChangedFunc func, gpointer data);
-/* Fills config (clear it with st_engine_config_clear()). */
-void st_settings_get_config(StSettings *self, StEngineConfig *config);
+/* Fills config (clear it with st_engine_config_clear()). Snoozes are kept
+ * in wall-clock time (they survive a restart) and handed to the engine in
+ * its monotonic time: the caller passes both clocks' now. */
+void st_settings_get_config(StSettings *self, StEngineConfig *config, gint64 now_wall_s,
+                            gint64 now_mono_us);
+/* Mutes a snooze key until now_wall_s + seconds. */
+gboolean st_settings_snooze(StSettings *self, const char *key, gint64 until_wall_s);
+/* Removes expired snoozes; returns the earliest remaining expiry, or 0. */
+gint64 st_settings_prune_snoozes(StSettings *self, gint64 now_wall_s);
+char **st_settings_get_alert_command(StSettings *self);
 guint st_settings_get_interval(StSettings *self);
 gboolean st_settings_add_ignored(StSettings *self, const char *name);
 

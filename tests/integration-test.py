@@ -271,6 +271,107 @@ class AlertTest(SmoothTaskTestCase):
         self.stop_agent(signal.SIGINT)
 
 
+class HooksTest(SmoothTaskTestCase):
+    def test_test_notification(self):
+        r = subprocess.run([AGENT, "--test-notification"], env=self.env, capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, "no server yet: " + r.stderr)
+        self.start_mock()
+        r = subprocess.run([AGENT, "--test-notification"], env=self.env, capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        calls = self.notify_calls()
+        self.assertEqual(len(calls), 1)
+        self.assertTrue(calls[0]["summary"].startswith("Test: "), calls[0])
+        self.assertIn("190% CPU", calls[0]["body"])
+        self.assertEqual(str(calls[0]["hints"]["desktop-entry"]), "org.smoothtask.Agent")
+
+    def test_snooze_action(self):
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        child = self.start_busy("st-snooze-me")
+        self.assertTrue(eventually(lambda: self.calls_for(child.pid), timeout=8))
+        self.assertIn("snooze", self.notify_calls()[0]["actions"])
+        self.mock_iface.EmitSignal("", "ActionInvoked", "us", [dbus.UInt32(1), "snooze"])
+        snoozed = eventually(lambda: "process-cpu/st-snooze-me" in subprocess.run(
+            ["gsettings", "get", "org.smoothtask.Agent", "snoozed"],
+            env=self.env, capture_output=True, text=True).stdout, timeout=5)
+        self.assertTrue(snoozed, self.agent_log())
+        # Withdrawn, and silent while the snooze lasts.
+        self.assertTrue(eventually(lambda: any(
+            m == "CloseNotification" for _, m, _ in self.mock_iface.GetCalls()), timeout=5))
+        n = len(self.calls_for(child.pid))
+        time.sleep(5)
+        self.assertEqual(len(self.calls_for(child.pid)), n)
+        self.stop_agent()
+
+    def test_bus_signals_and_properties(self):
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        monitor_log = open(os.path.join(self.tmp, "monitor.log"), "w")
+        monitor = subprocess.Popen(
+            ["gdbus", "monitor", "--session", "--dest", "org.smoothtask.Agent",
+             "--object-path", "/org/smoothtask/Agent"], stdout=monitor_log,
+            stderr=subprocess.STDOUT)
+        self.children.append(monitor)
+        time.sleep(0.5)
+        child = self.start_busy("st-signal-busy")
+        read = lambda: open(os.path.join(self.tmp, "monitor.log")).read()
+        self.assertTrue(eventually(lambda: "AlertRaised" in read(), timeout=8), read())
+        self.assertIn("'st-signal-busy'", read())
+        self.assertIn("'process-cpu'", read())
+        child.kill()
+        child.wait()
+        self.assertTrue(eventually(lambda: "AlertCleared" in read(), timeout=5), read())
+        self.assertIn("'exited'", read())
+        obj = self.bus.get_object("org.smoothtask.Agent", "/org/smoothtask/Agent")
+        props = dbus.Interface(obj, "org.freedesktop.DBus.Properties").GetAll(
+            "org.smoothtask.Agent1")
+        self.assertIn(str(props["Backend"]), ("bpf", "proc"))
+        self.assertGreaterEqual(float(props["MemoryUsedPercent"]), 0)
+        self.assertGreater(int(props["LastSample"]), 0)
+        monitor.terminate()
+        monitor_log.close()
+        self.stop_agent()
+
+    def test_alert_command(self):
+        self.start_mock()
+        self.write_settings(alert_command="['/usr/bin/env']")
+        self.start_agent()
+        child = self.start_busy("st-cmd-busy")
+        self.assertTrue(eventually(lambda: f"SMOOTHTASK_PID={child.pid}" in self.agent_log(),
+                                   timeout=8), self.agent_log())
+        log = self.agent_log()
+        self.assertIn("SMOOTHTASK_EVENT=raise", log)
+        self.assertIn("SMOOTHTASK_NAME=st-cmd-busy", log)
+        self.assertIn("SMOOTHTASK_METRIC=process-cpu", log)
+        self.stop_agent()
+
+    def test_failing_alert_command_changes_nothing(self):
+        self.start_mock()
+        self.write_settings(alert_command="['/bin/false']")
+        self.start_agent()
+        child = self.start_busy("st-false-busy")
+        self.assertEqual(len(eventually(lambda: self.calls_for(child.pid), timeout=8)), 1)
+        self.assertTrue(eventually(lambda: "exited with status 1" in self.agent_log(), timeout=5))
+        self.gsettings_set("alert-command", "['/nonexistent/command']")
+        second = self.start_busy("st-false-busy2")
+        self.assertEqual(len(eventually(lambda: self.calls_for(second.pid), timeout=8)), 1)
+        self.assertTrue(eventually(lambda: "cannot start" in self.agent_log(), timeout=5))
+        self.assertIsNone(self.agent.poll())
+        self.stop_agent()
+
+    def test_second_instance_exits(self):
+        self.write_settings()
+        self.start_agent()
+        r = subprocess.run([AGENT], env=self.env, capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("already running", r.stderr)
+        self.stop_agent()
+
+
 class NoBusTest(SmoothTaskTestCase):
     def test_no_session_bus(self):
         self.write_settings()

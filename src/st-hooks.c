@@ -1,0 +1,210 @@
+/* st-hooks.c: D-Bus signals and the alert command. */
+#define G_LOG_DOMAIN "smoothtask-hooks"
+
+#include "config.h"
+
+#include "st-hooks.h"
+#include "st-dbus-generated.h"
+
+#define OBJECT_PATH "/org/smoothtask/Agent"
+/* An alert command gets this long before it is killed. */
+#define COMMAND_TIMEOUT_S 10
+/* More running at once means the command is stuck: skip, do not pile up. */
+#define MAX_RUNNING 4
+
+struct _StHooks {
+  StAgent1 *skeleton;
+  char **command;
+  guint running;
+  GCancellable *cancellable;
+};
+
+typedef struct {
+  StHooks *self;
+  GSubprocess *proc;
+  guint timeout_id;
+  char *what;
+} Run;
+
+StHooks *
+st_hooks_new(GDBusConnection *bus)
+{
+  StHooks *self = g_new0(StHooks, 1);
+  g_autoptr(GError) error = NULL;
+
+  self->cancellable = g_cancellable_new();
+  if (bus != NULL) {
+    self->skeleton = st_agent1_skeleton_new();
+    st_agent1_set_backend(self->skeleton, "");
+    st_agent1_set_cpu_busy_percent(self->skeleton, -1);
+    st_agent1_set_syscalls_per_second(self->skeleton, -1);
+    if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton), bus,
+                                          OBJECT_PATH, &error)) {
+      g_warning("Cannot export %s: %s", OBJECT_PATH, error->message);
+      g_clear_object(&self->skeleton);
+    }
+  }
+  return self;
+}
+
+void
+st_hooks_free(StHooks *self)
+{
+  if (self == NULL)
+    return;
+  g_cancellable_cancel(self->cancellable);
+  g_clear_object(&self->cancellable);
+  if (self->skeleton != NULL)
+    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+  g_clear_object(&self->skeleton);
+  g_strfreev(self->command);
+  g_free(self);
+}
+
+void
+st_hooks_set_command(StHooks *self, char **argv)
+{
+  g_strfreev(self->command);
+  self->command = argv != NULL && argv[0] != NULL && argv[0][0] != '\0' ? g_strdupv(argv) : NULL;
+}
+
+static const char *
+clear_reason(StClearReason r)
+{
+  switch (r) {
+    case ST_CLEAR_RECOVERED:
+      return "recovered";
+    case ST_CLEAR_EXITED:
+      return "exited";
+    default:
+      return "muted";
+  }
+}
+
+static void
+run_free(Run *run)
+{
+  g_clear_handle_id(&run->timeout_id, g_source_remove);
+  g_clear_object(&run->proc);
+  g_free(run->what);
+  g_free(run);
+}
+
+static gboolean
+on_command_timeout(gpointer data)
+{
+  Run *run = data;
+  g_warning("alert-command for %s ran over %d s; killed", run->what, COMMAND_TIMEOUT_S);
+  run->timeout_id = 0;
+  g_subprocess_force_exit(run->proc);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_command_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  Run *run = data;
+  GSubprocess *proc = G_SUBPROCESS(source);
+
+  if (!g_subprocess_wait_finish(proc, res, &error)) {
+    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_warning("alert-command for %s: %s", run->what, error->message);
+  } else if (g_subprocess_get_if_signaled(proc)) {
+    g_warning("alert-command for %s killed by signal %d", run->what,
+              g_subprocess_get_term_sig(proc));
+  } else if (g_subprocess_get_exit_status(proc) != 0) {
+    g_warning("alert-command for %s exited with status %d", run->what,
+              g_subprocess_get_exit_status(proc));
+  } else {
+    g_debug("alert-command for %s done", run->what);
+  }
+  if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    run->self->running--;
+  run_free(run);
+}
+
+static void
+run_command(StHooks *self, const StDecision *d, const StNotificationText *text)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char pid[16];
+  Run *run;
+
+  if (self->running >= MAX_RUNNING) {
+    g_warning("alert-command still running %u times; not starting another", self->running);
+    return;
+  }
+  launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_EVENT",
+                               d->kind == ST_DECISION_CLEAR ? "clear" : "raise", TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_METRIC", st_metric_to_string(d->metric), TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_SUBJECT", d->subject, TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_NAME", d->name != NULL ? d->name : "", TRUE);
+  g_snprintf(pid, sizeof(pid), "%d", d->pid);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_PID", pid, TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_VALUE",
+                               g_ascii_formatd(buf, sizeof(buf), "%.2f", d->value), TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_THRESHOLD",
+                               g_ascii_formatd(buf, sizeof(buf), "%.2f", d->threshold), TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_LEVEL",
+                               d->kind == ST_DECISION_CLEAR    ? clear_reason(d->reason)
+                               : d->level == ST_LEVEL_CRITICAL ? "critical"
+                                                               : "warning",
+                               TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_SUMMARY", text->summary, TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_BODY", text->plain, TRUE);
+
+  run = g_new0(Run, 1);
+  run->self = self;
+  run->what = g_strdup_printf("%s/%s", st_metric_to_string(d->metric), d->subject);
+  run->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)self->command, &error);
+  if (run->proc == NULL) {
+    g_warning("alert-command %s cannot start: %s", self->command[0], error->message);
+    run_free(run);
+    return;
+  }
+  self->running++;
+  run->timeout_id = g_timeout_add_seconds(COMMAND_TIMEOUT_S, on_command_timeout, run);
+  g_source_set_name_by_id(run->timeout_id, "[smoothtask] alert-command timeout");
+  g_subprocess_wait_async(run->proc, self->cancellable, on_command_done, run);
+}
+
+void
+st_hooks_alert(StHooks *self, const StDecision *d, const StNotificationText *text)
+{
+  if (d->kind == ST_DECISION_UPDATE)
+    return; /* the same alert, still on: nothing new to tell */
+  if (self->skeleton != NULL) {
+    const char *metric = st_metric_to_string(d->metric);
+    const char *name = d->name != NULL ? d->name : "";
+    if (d->kind == ST_DECISION_RAISE)
+      st_agent1_emit_alert_raised(self->skeleton, metric, d->subject, name, d->pid, d->value,
+                                  d->threshold,
+                                  d->level == ST_LEVEL_CRITICAL ? "critical" : "warning");
+    else
+      st_agent1_emit_alert_cleared(self->skeleton, metric, d->subject, name, d->pid, d->value,
+                                   d->threshold, clear_reason(d->reason));
+  }
+  if (self->command != NULL)
+    run_command(self, d, text);
+}
+
+void
+st_hooks_sample(StHooks *self, const StSnapshot *snap, guint active_alerts)
+{
+  gdouble mem = st_snapshot_mem_used_percent(snap);
+
+  if (self->skeleton == NULL)
+    return;
+  st_agent1_set_backend(self->skeleton, snap->backend);
+  st_agent1_set_cpu_busy_percent(
+      self->skeleton, st_value_available(snap->cpu_busy_percent) ? snap->cpu_busy_percent : -1);
+  st_agent1_set_memory_used_percent(self->skeleton, st_value_available(mem) ? mem : -1);
+  st_agent1_set_syscalls_per_second(
+      self->skeleton, st_value_available(snap->syscalls_per_s) ? snap->syscalls_per_s : -1);
+  st_agent1_set_last_sample(self->skeleton, snap->timestamp_ns / 1000);
+  st_agent1_set_active_alerts(self->skeleton, active_alerts);
+}
