@@ -76,7 +76,21 @@ case "$cmd" in
         ensure_ru_locale
         build
         shift
-        exec meson test -C build --print-errorlogs "$@"
+        status=0
+        meson test -C build --print-errorlogs "$@" || status=$?
+        # The pure core and the collector again under ASan and UBSan, in a
+        # second build dir (skip with SMOOTHTASK_NO_SANITIZE=1).
+        if [ $# -eq 0 ] && [ -z "${SMOOTHTASK_NO_SANITIZE:-}" ]; then
+            if [ ! -f build-asan/build.ninja ]; then
+                meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined \
+                    -Db_lundef=false >/dev/null
+            fi
+            meson compile -C build-asan >/dev/null || meson compile -C build-asan
+            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+                meson test -C build-asan --print-errorlogs --suite unit --suite collector \
+                || status=$?
+        fi
+        exit $status
         ;;
     bench)
         install_packages "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"

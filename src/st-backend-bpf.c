@@ -200,6 +200,12 @@ st_backend_bpf_new(GError **error)
 {
   StBackendBpf *self;
 
+  /* Lets tests exercise the fallback where BPF would work. */
+  if (g_strcmp0(g_getenv("SMOOTHTASK_TEST_BPF_FAIL"), "1") == 0) {
+    g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
+                "BPF refused on purpose (SMOOTHTASK_TEST_BPF_FAIL=1)");
+    return NULL;
+  }
   libbpf_set_print(libbpf_to_glib);
   self = g_new0(StBackendBpf, 1);
   self->parent.name = "bpf";

@@ -372,6 +372,81 @@ class HooksTest(SmoothTaskTestCase):
         self.stop_agent()
 
 
+class FaultTest(SmoothTaskTestCase):
+    def test_bpf_refused_falls_back_and_alerts(self):
+        self.start_mock()
+        self.write_settings()
+        env = dict(self.env, SMOOTHTASK_TEST_BPF_FAIL="1")
+        self.start_agent(env=env)
+        log = self.agent_log()
+        self.assertIn("BPF collector unavailable, using /proc", log)
+        self.assertIn("refused on purpose", log)
+        self.assertIn("watching with the proc backend", log)
+        child = self.start_busy("st-proc-busy")
+        self.assertEqual(len(eventually(lambda: self.calls_for(child.pid), timeout=8)), 1)
+        self.stop_agent()
+
+    def test_unprivileged_user(self):
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            self.skipTest("needs root and setpriv to become nobody")
+        self.write_settings()
+        for dirpath, dirs, files in os.walk(self.tmp):
+            os.chmod(dirpath, 0o755)
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o644)
+        env = dict(self.env)
+        # nobody cannot use root's session bus: alerts go to the log.
+        env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + os.path.join(self.tmp, "no-bus")
+        env["HOME"] = self.tmp
+        self.log_path = os.path.join(self.tmp, "agent.log")
+        self.log = open(self.log_path, "w")
+        os.chmod(self.log_path, 0o666)
+        self.agent = subprocess.Popen(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+             AGENT, "--verbose"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.assertTrue(eventually(lambda: "watching with the proc backend" in self.agent_log()),
+                        self.agent_log())
+        self.assertIn("SmoothTask needs CAP_BPF and CAP_PERFMON", self.agent_log())
+        child = self.start_busy("st-nobody-busy")
+        self.assertTrue(eventually(lambda: "st-nobody-busy, pid %d" % child.pid in self.agent_log(),
+                                   timeout=8), self.agent_log())
+        self.stop_agent()
+
+    def test_bad_settings_values(self):
+        self.start_mock()
+        # Values a hand-edited keyfile may hold: out of range, wrong type, NaN.
+        self.write_settings(sample_interval="0", process_cpu_threshold="nan",
+                            hysteresis_percent="-5.0", ignored_processes="'not a list'",
+                            cpu_threshold="1e400", sustain_seconds="-3")
+        self.start_agent()
+        time.sleep(2)
+        self.assertIsNone(self.agent.poll(), self.agent_log())
+        # Still alerting, on the defaults (90% of one CPU) and a 1 s interval.
+        child = self.start_busy("st-bad-settings")
+        self.gsettings_set("sustain-seconds", "1")
+        self.assertTrue(eventually(lambda: self.calls_for(child.pid), timeout=8), self.agent_log())
+        self.stop_agent()
+
+    def test_signals_mid_sample(self):
+        def bpf_progs():
+            r = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True)
+            return r.stdout.count("on_sys_enter") if r.returncode == 0 else None
+
+        self.write_settings()
+        before = bpf_progs()
+        for i, sig in enumerate([signal.SIGTERM, signal.SIGINT] * 4):
+            self.start_agent()
+            # Land at different points of the 1 s sampling cycle.
+            time.sleep(0.13 * i)
+            self.stop_agent(sig)
+            self.log.close()
+            self.log = None
+        if before is not None:
+            # The kernel frees programs after an RCU grace period.
+            self.assertTrue(eventually(lambda: bpf_progs() <= before, timeout=5),
+                            "programs left attached after exit")
+
+
 class NoBusTest(SmoothTaskTestCase):
     def test_no_session_bus(self):
         self.write_settings()
