@@ -58,16 +58,38 @@ BPF_PROG(on_task_exit, struct task_struct *p)
 {
   struct task_struct *task = bpf_get_current_task_btf();
   struct task_struct *leader = task->group_leader;
-  struct st_task_counts *mine, *lead;
+  struct task_struct *parent;
+  struct st_task_counts *mine, *lead, *pc;
+  __u64 exec_ns, syscalls = 0, child_ns = 0;
 
-  if (task == leader)
+  if (task != leader) {
+    mine = bpf_task_storage_get(&task_counts, task, 0, 0);
+    if (mine) {
+      lead = bpf_task_storage_get(&task_counts, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+      if (lead)
+        __sync_fetch_and_add(&lead->reaped, mine->own + mine->reaped);
+    }
+  }
+  /* The last thread of the process: charge the whole process to its parent,
+   * so that work done by processes living less than one sample (a compiler
+   * storm) is still seen, as the parent's. Threads released earlier have
+   * their time in signal->sum_sched_runtime; this one's is still its own. */
+  if (BPF_CORE_READ(task, signal, live.counter) != 0)
     return 0;
-  mine = bpf_task_storage_get(&task_counts, task, 0, 0);
-  if (!mine)
+  exec_ns = BPF_CORE_READ(task, signal, sum_sched_runtime) + task->se.sum_exec_runtime;
+  lead = bpf_task_storage_get(&task_counts, leader, 0, 0);
+  if (lead) {
+    syscalls = lead->own + lead->reaped + lead->child_syscalls;
+    child_ns = lead->child_exec_ns;
+  }
+  parent = task->real_parent;
+  if (!parent)
     return 0;
-  lead = bpf_task_storage_get(&task_counts, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-  if (lead)
-    __sync_fetch_and_add(&lead->reaped, mine->own + mine->reaped);
+  pc = bpf_task_storage_get(&task_counts, parent->group_leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (pc) {
+    __sync_fetch_and_add(&pc->child_exec_ns, exec_ns + child_ns);
+    __sync_fetch_and_add(&pc->child_syscalls, syscalls);
+  }
   return 0;
 }
 
@@ -117,10 +139,16 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
     rec.uid = BPF_CORE_READ(task, real_cred, uid.val);
     rec.dead_exec_ns = BPF_CORE_READ(task, signal, sum_sched_runtime);
     rec.rss_pages = rss_pages;
+    rec.ppid = BPF_CORE_READ(task, real_parent, tgid);
   }
   counts = bpf_task_storage_get(&task_counts, task, 0, 0);
-  if (counts)
+  if (counts) {
     rec.syscalls = counts->own + counts->reaped;
+    if (task == leader) {
+      rec.child_exec_ns = counts->child_exec_ns;
+      rec.child_syscalls = counts->child_syscalls;
+    }
+  }
   bpf_seq_write(seq, &rec, sizeof(rec));
   return 0;
 }

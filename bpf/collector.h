@@ -21,14 +21,23 @@
 struct st_task_counts {
   __u64 own;
   __u64 reaped;
+  /* Charged by children (whole processes) that exited: their CPU time and
+   * syscalls, including what their own children charged to them. Updated
+   * atomically at exit only. */
+  __u64 child_exec_ns;
+  __u64 child_syscalls;
 };
 
-/* One record per thread, written by the task iterator. 72 bytes. */
+/* One record per thread, written by the task iterator. 96 bytes. */
 struct st_task_rec {
   __u32 tid;
   __u32 tgid;
   __u32 uid;
   __u32 flags;
+  __u32 ppid; /* leader only: the parent process */
+  __u32 pad;
+  __u64 child_exec_ns;    /* leader only: charged by exited children */
+  __u64 child_syscalls;   /* leader only */
   __u64 start_time_ns;    /* group leader's start_time, CLOCK_MONOTONIC ns */
   __u64 exec_ns;          /* this thread's se.sum_exec_runtime */
   __u64 dead_exec_ns;     /* leader only: signal->sum_sched_runtime (exited threads) */

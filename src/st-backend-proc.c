@@ -80,6 +80,7 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
 
   memset(out, 0, sizeof(*out));
   out->pid = st.pid;
+  out->ppid = st.ppid;
   out->uid = sb.st_uid;
   out->start_time = st.start_ticks;
   memcpy(out->comm, st.comm, sizeof(out->comm));
@@ -105,6 +106,7 @@ proc_read(StBackend *backend, StRawSample *out, GError **error)
   }
   procfd = dirfd(dir);
   out->has_syscalls = FALSE;
+  out->charges_children = FALSE;
   out->syscalls_total = 0;
   while ((de = readdir(dir)) != NULL) {
     StRawProcess proc;

@@ -21,6 +21,7 @@ typedef enum {
 
 typedef struct {
   gint32 pid;
+  gint32 ppid; /* 0 when unknown */
   guint32 uid;
   guint64 start_time; /* backend-specific; only compared for equality */
   gchar comm[16];
@@ -33,6 +34,9 @@ typedef struct {
   GArray *procs; /* of StRawProcess */
   gboolean has_syscalls;
   guint64 syscalls_total; /* cumulative, all CPUs */
+  /* Each process's counters include what its exited children charged to it
+   * (the BPF backend): a child that vanished must not be counted twice. */
+  gboolean charges_children;
 } StRawSample;
 
 typedef struct _StBackend StBackend;

@@ -133,10 +133,38 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
                   StNameResolver resolve, gpointer resolve_data, StSnapshot *snap)
 {
   g_autoptr(GHashTable) next = st_collector_prev_table_new();
+  g_autoptr(GHashTable) current = g_hash_table_new(NULL, NULL);
+  g_autoptr(GHashTable) seen_cpu = g_hash_table_new_full(NULL, NULL, NULL, g_free);
   gdouble secs = (gdouble)interval_ns / 1e9;
   gboolean rates = have_prev && interval_ns > 0;
+  GHashTableIter iter;
+  gpointer k, v;
 
   st_snapshot_clear_processes(snap);
+  /* A child that was listed and has exited since is charged to its parent
+   * in full by the BPF backend; the part already reported as the child's
+   * own (its last reading) comes off the parent's delta. */
+  if (raw->charges_children && rates) {
+    for (guint i = 0; i < raw->procs->len; i++) {
+      const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
+      g_hash_table_insert(current, GINT_TO_POINTER(r->pid), (gpointer)r);
+    }
+    g_hash_table_iter_init(&iter, prev);
+    while (g_hash_table_iter_next(&iter, &k, &v)) {
+      const StCollectorPrev *gone = v;
+      const StRawProcess *now = g_hash_table_lookup(current, k);
+      guint64 *sub;
+      if ((now != NULL && now->start_time == gone->start_time) || gone->ppid <= 0)
+        continue;
+      sub = g_hash_table_lookup(seen_cpu, GINT_TO_POINTER(gone->ppid));
+      if (sub == NULL) {
+        sub = g_new0(guint64, 2);
+        g_hash_table_insert(seen_cpu, GINT_TO_POINTER(gone->ppid), sub);
+      }
+      sub[0] += gone->cpu_time_ns;
+      sub[1] += gone->syscalls;
+    }
+  }
   for (guint i = 0; i < raw->procs->len; i++) {
     const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
     StCollectorPrev *old = g_hash_table_lookup(prev, GINT_TO_POINTER(r->pid));
@@ -148,13 +176,15 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
     if (old != NULL && old->start_time != r->start_time)
       old = NULL;
     if (old != NULL) {
-      base_cpu = old->cpu_time_ns;
-      base_sys = old->syscalls;
+      const guint64 *sub = g_hash_table_lookup(seen_cpu, GINT_TO_POINTER(r->pid));
+      base_cpu = old->cpu_time_ns + (sub != NULL ? sub[0] : 0);
+      base_sys = old->syscalls + (sub != NULL ? sub[1] : 0);
       keep->display_name = g_steal_pointer(&old->display_name);
     } else {
       keep->display_name = resolve(r->pid, r->comm, resolve_data);
     }
     keep->start_time = r->start_time;
+    keep->ppid = r->ppid;
     keep->cpu_time_ns = r->cpu_time_ns;
     keep->syscalls = r->syscalls;
 
@@ -184,8 +214,6 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
 
   /* Exited processes are simply not carried over. */
   g_hash_table_remove_all(prev);
-  GHashTableIter iter;
-  gpointer k, v;
   g_hash_table_iter_init(&iter, next);
   while (g_hash_table_iter_next(&iter, &k, &v)) {
     g_hash_table_iter_steal(&iter);

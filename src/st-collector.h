@@ -41,6 +41,7 @@ void st_collector_free(StCollector *self);
  * previous per-process table (pid -> StCollectorPrev), which it replaces. */
 typedef struct {
   guint64 start_time;
+  gint32 ppid;
   guint64 cpu_time_ns;
   guint64 syscalls;
   char *display_name;

@@ -42,7 +42,10 @@ st_task_records_fold(const guint8 *buf, gsize len, guint64 page_size, GHashTable
     proc->syscalls = sat_add(proc->syscalls, rec.syscalls);
     if (rec.flags & ST_REC_LEADER) {
       proc->uid = rec.uid;
+      proc->ppid = rec.ppid <= (guint32)G_MAXINT32 ? (gint32)rec.ppid : 0;
       proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec.dead_exec_ns);
+      proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec.child_exec_ns);
+      proc->syscalls = sat_add(proc->syscalls, rec.child_syscalls);
       proc->rss_bytes = page_size != 0 && rec.rss_pages > G_MAXUINT64 / page_size
                             ? G_MAXUINT64
                             : rec.rss_pages * page_size;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,42 @@ touch_memory(void)
     p[i] = (char)i;
   /* Kept on purpose: the parent measures it. */
   g_atomic_pointer_set(&p, p);
+}
+
+#define N_SHORT 500
+
+/* Where the spawner reports its children's and its own CPU time (ns). */
+static int short_report_fd = -1;
+
+static guint64
+rusage_ns(int who)
+{
+  struct rusage ru;
+  getrusage(who, &ru);
+  return (guint64)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+         (guint64)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+static void
+spawn_short_lived(void)
+{
+  guint64 report[2];
+
+  for (int i = 0; i < N_SHORT; i++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      struct timespec ts;
+      do
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+      while (ts.tv_nsec < 5000000 && ts.tv_sec == 0);
+      _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+  }
+  report[0] = rusage_ns(RUSAGE_CHILDREN);
+  report[1] = rusage_ns(RUSAGE_SELF);
+  if (write(short_report_fd, report, sizeof(report)) != sizeof(report))
+    _exit(1);
 }
 
 static Child
@@ -249,6 +286,47 @@ test_memory(gconstpointer data)
   child_stop(&child);
 }
 
+static void
+test_short_lived(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  g_autoptr(StCollector) c = collector_or_skip(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  const StProcess *p;
+  guint64 report[2];
+  int fds[2];
+  Child child;
+
+  if (c == NULL)
+    return;
+  g_assert_no_errno(pipe(fds));
+  short_report_fd = fds[1];
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  child = child_start(spawn_short_lived);
+  g_assert_cmpint(read(fds[0], report, sizeof(report)), ==, sizeof(report));
+  close(fds[0]);
+  close(fds[1]);
+  p = sample_and_find(c, snap, child.pid);
+  if (kind == ST_BACKEND_BPF) {
+    /* The children lived and died between two samples: their time is the
+     * spawner's. */
+    gdouble charged = (gdouble)p->cpu_time_ns - (gdouble)report[1];
+    g_test_message("%d children: %.3f s by rusage, %.3f s charged to the parent", N_SHORT,
+                   (gdouble)report[0] / 1e9, charged / 1e9);
+    g_assert_cmpfloat(charged, >=, (gdouble)report[0] * 0.85);
+    g_assert_cmpfloat(charged, <=, (gdouble)report[0] * 1.15);
+  } else {
+    /* /proc cannot see them; it says how much of the busy time no listed
+     * process explains. */
+    gdouble missed = snap->unattributed_cpu_percent / 100.0 * snap->interval_s * 1e9;
+    g_test_message("%d children: %.3f s by rusage; /proc reports %.3f s unattributed", N_SHORT,
+                   (gdouble)report[0] / 1e9, missed / 1e9);
+    g_assert_true(st_value_available(snap->unattributed_cpu_percent));
+    g_assert_cmpfloat(missed, >=, (gdouble)report[0] * 0.5);
+  }
+  child_stop(&child);
+}
+
 static guint
 count_fds(void)
 {
@@ -319,6 +397,8 @@ main(int argc, char **argv)
     g_test_add_data_func(sys, GINT_TO_POINTER(k), test_syscalls);
     g_test_add_data_func(mem, GINT_TO_POINTER(k), test_memory);
     g_test_add_data_func(life, GINT_TO_POINTER(k), test_lifecycle);
+    g_autofree char *short_lived = g_strdup_printf("/collector/%s/short-lived", name);
+    g_test_add_data_func(short_lived, GINT_TO_POINTER(k), test_short_lived);
   }
   g_test_add_func("/collector/auto", test_auto);
   return g_test_run();
