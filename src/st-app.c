@@ -11,7 +11,10 @@
 #include "st-privileges.h"
 #include "st-settings.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
+#include <unistd.h>
 #include <string.h>
 #include <glib/gi18n.h>
 #include <gio/gdesktopappinfo.h>
@@ -36,6 +39,9 @@ struct _StApp {
   StHooks *hooks;
   StSnapshot *snapshot;
   gint64 last_tick_us;
+  int psi_fd; /* PSI memory trigger, or -1 */
+  guint psi_source;
+  gboolean psi_fired;
   gint64 next_snooze_end; /* wall-clock seconds; 0: none */
   guint timeout_id;
   guint interval_s;
@@ -134,6 +140,56 @@ on_action(const char *key, const char *action, gpointer data)
   }
 }
 
+static gboolean on_tick(gpointer data);
+
+/* A memory stall: sample now instead of at the next tick, so that the
+ * alert (and who holds the memory) comes within a second. */
+static gboolean
+on_psi_event(gint fd, GIOCondition condition, gpointer data)
+{
+  StApp *self = data;
+
+  if (condition & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
+    g_message("The PSI memory trigger was closed by the kernel; memory pressure is still "
+              "sampled every interval");
+    self->psi_source = 0;
+    return G_SOURCE_REMOVE;
+  }
+  /* Several events in one second are one stall. */
+  if (g_get_monotonic_time() - self->last_tick_us < G_USEC_PER_SEC)
+    return G_SOURCE_CONTINUE;
+  g_debug("PSI memory trigger fired");
+  self->psi_fired = TRUE;
+  on_tick(self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+arm_psi_trigger(StApp *self)
+{
+  /* 150 ms of stall within 1 s; unprivileged users may only use windows
+   * that are a multiple of 2 s (Linux 6.5+), so try that second. */
+  const char *triggers[] = {"some 150000 1000000", "some 300000 2000000"};
+  const char *path = "/proc/pressure/memory";
+
+  for (guint i = 0; i < G_N_ELEMENTS(triggers); i++) {
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      g_debug("No PSI trigger: %s: %s", path, g_strerror(errno));
+      return;
+    }
+    if (write(fd, triggers[i], strlen(triggers[i]) + 1) > 0) {
+      self->psi_fd = fd;
+      self->psi_source = g_unix_fd_add(fd, G_IO_PRI | G_IO_ERR, on_psi_event, self);
+      g_source_set_name_by_id(self->psi_source, "[smoothtask] PSI memory trigger");
+      g_debug("PSI memory trigger armed: %s", triggers[i]);
+      return;
+    }
+    g_debug("PSI trigger \"%s\" refused: %s", triggers[i], g_strerror(errno));
+    close(fd);
+  }
+}
+
 static gboolean
 on_tick(gpointer data)
 {
@@ -162,6 +218,8 @@ on_tick(gpointer data)
     return G_SOURCE_CONTINUE;
   }
   self->n_samples++;
+  self->snapshot->memory_stall_triggered = self->psi_fired;
+  self->psi_fired = FALSE;
   decisions = st_engine_evaluate(self->engine, self->snapshot, now);
   st_hooks_sample(self->hooks, self->snapshot, st_engine_get_n_active(self->engine));
   g_debug("Sample %" G_GUINT64_FORMAT " (%s): cpu %.1f%%, memory %.1f%%, %u processes, "
@@ -249,6 +307,8 @@ st_app_new(const StAppOptions *options, GError **error)
   g_autoptr(StApp) self = g_new0(StApp, 1);
   g_autoptr(GError) priv_error = NULL;
 
+  self->psi_fd = -1;
+
   if (!claim_name(self)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "SmoothTask is already running");
     return NULL;
@@ -280,6 +340,7 @@ st_app_new(const StAppOptions *options, GError **error)
   }
   st_settings_set_changed_func(self->settings, apply_settings, self);
   apply_settings(self->settings, self);
+  arm_psi_trigger(self);
   self->loop = g_main_loop_new(NULL, FALSE);
   return g_steal_pointer(&self);
 }
@@ -307,6 +368,9 @@ st_app_free(StApp *self)
   if (self == NULL)
     return;
   g_clear_handle_id(&self->timeout_id, g_source_remove);
+  g_clear_handle_id(&self->psi_source, g_source_remove);
+  if (self->psi_fd >= 0)
+    close(self->psi_fd);
   g_clear_handle_id(&self->sigint_id, g_source_remove);
   g_clear_handle_id(&self->sigterm_id, g_source_remove);
   g_clear_pointer(&self->notifier, st_notifier_free);

@@ -2,6 +2,9 @@
 #include "st-collector.h"
 #include "st-procfs-parse.h"
 #include "st-names.h"
+#include "st-cgroup.h"
+
+#include <gio/gdesktopappinfo.h>
 
 #include <fcntl.h>
 #include <string.h>
@@ -20,8 +23,11 @@ struct _StCollector {
   guint64 prev_syscalls;
   gboolean prev_has_syscalls;
   GHashTable *prev; /* pid -> StCollectorPrev */
+  GHashTable *apps; /* application id -> AppInfo */
   GArray *raw;      /* scratch, of StRawProcess */
 };
+
+static void app_info_free(gpointer p);
 
 gboolean
 st_backend_kind_from_string(const char *s, StBackendKind *out)
@@ -42,6 +48,7 @@ prev_free(gpointer p)
 {
   StCollectorPrev *prev = p;
   g_free(prev->display_name);
+  g_free(prev->app_id);
   g_free(prev);
 }
 
@@ -61,6 +68,7 @@ st_collector_new(StBackendKind kind)
   self->proc_root = g_strdup(root != NULL ? root : "/proc");
   self->proc_fd = -1;
   self->prev = st_collector_prev_table_new();
+  self->apps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, app_info_free);
   self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
   return self;
 }
@@ -180,8 +188,9 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
       base_cpu = old->cpu_time_ns + (sub != NULL ? sub[0] : 0);
       base_sys = old->syscalls + (sub != NULL ? sub[1] : 0);
       keep->display_name = g_steal_pointer(&old->display_name);
+      keep->app_id = g_steal_pointer(&old->app_id);
     } else {
-      keep->display_name = resolve(r->pid, r->comm, resolve_data);
+      resolve(r->pid, r->comm, &keep->display_name, &keep->app_id, resolve_data);
     }
     keep->start_time = r->start_time;
     keep->ppid = r->ppid;
@@ -189,6 +198,8 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
     keep->syscalls = r->syscalls;
 
     p.pid = r->pid;
+    p.ppid = r->ppid;
+    p.app_id = g_strdup(keep->app_id);
     p.start_time = r->start_time;
     p.uid = r->uid;
     memcpy(p.comm, r->comm, sizeof(p.comm));
@@ -221,8 +232,8 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
   }
 }
 
-static char *
-resolve_name(gint32 pid, const char *comm, gpointer data)
+static void
+resolve_name(gint32 pid, const char *comm, char **display_name, char **app_id, gpointer data)
 {
   StCollector *self = data;
   char path[32], buf[4096];
@@ -230,7 +241,47 @@ resolve_name(gint32 pid, const char *comm, gpointer data)
 
   g_snprintf(path, sizeof(path), "%d/cmdline", pid);
   n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));
-  return st_display_name(n > 0 ? buf : NULL, n > 0 ? (gsize)n : 0, comm);
+  *display_name = st_display_name(n > 0 ? buf : NULL, n > 0 ? (gsize)n : 0, comm);
+  g_snprintf(path, sizeof(path), "%d/cgroup", pid);
+  n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));
+  *app_id = n > 0 ? st_app_id_from_cgroup(buf, (gsize)n) : NULL;
+}
+
+typedef struct {
+  char *name;
+  char *icon;
+} AppInfo;
+
+static void
+app_info_free(gpointer p)
+{
+  AppInfo *a = p;
+  g_free(a->name);
+  g_free(a->icon);
+  g_free(a);
+}
+
+/* Name and icon from the application's .desktop file, looked up once. */
+static void
+describe_app(const char *id, char **name, char **icon, gpointer data)
+{
+  StCollector *self = data;
+  AppInfo *info = g_hash_table_lookup(self->apps, id);
+
+  if (info == NULL) {
+    g_autofree char *desktop_id = g_strconcat(id, ".desktop", NULL);
+    g_autoptr(GDesktopAppInfo) app = g_desktop_app_info_new(desktop_id);
+    info = g_new0(AppInfo, 1);
+    if (app != NULL) {
+      GIcon *gicon = g_app_info_get_icon(G_APP_INFO(app));
+      info->name = g_strdup(g_app_info_get_name(G_APP_INFO(app)));
+      if (gicon != NULL && G_IS_THEMED_ICON(gicon))
+        info->icon = g_strdup(g_themed_icon_get_names(G_THEMED_ICON(gicon))[0]);
+    }
+    g_hash_table_insert(self->apps, g_strdup(id), info);
+  }
+  *name = g_strdup(info->name);
+  *icon = g_strdup(info->icon);
 }
 
 static gboolean
@@ -254,6 +305,23 @@ read_system(StCollector *self, StCpuTimes *cpu, StMemInfo *mem, GError **error)
     return FALSE;
   }
   return TRUE;
+}
+
+static void
+read_pressure(StCollector *self, StSnapshot *snap)
+{
+  const char *files[] = {"pressure/cpu", "pressure/memory", "pressure/io"};
+  gdouble some[3] = {NAN, NAN, NAN}, full[3] = {NAN, NAN, NAN};
+  char buf[512];
+
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+    gssize n = st_read_small_file(self->proc_fd, files[i], buf, sizeof(buf));
+    if (n > 0)
+      st_parse_pressure(buf, (gsize)n, &some[i], &full[i], NULL);
+  }
+  snap->pressure_cpu_some = some[0];
+  snap->pressure_memory_some = some[1];
+  snap->pressure_io_full = full[2];
 }
 
 gboolean
@@ -293,12 +361,14 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
     snap->cpu_busy_percent = snap->cpu_user_percent = NAN;
     snap->cpu_system_percent = snap->cpu_idle_percent = NAN;
   }
+  read_pressure(self, snap);
   snap->syscalls_per_s = NAN;
   if (rates && raw.has_syscalls && self->prev_has_syscalls &&
       raw.syscalls_total >= self->prev_syscalls)
     snap->syscalls_per_s = (gdouble)(raw.syscalls_total - self->prev_syscalls) / snap->interval_s;
 
   st_collector_fold(self->prev, self->have_prev, &raw, interval_ns, resolve_name, self, snap);
+  st_snapshot_group_apps(snap, describe_app, self);
 
   snap->unattributed_cpu_percent = NAN;
   if (rates && st_value_available(snap->cpu_busy_percent)) {
@@ -329,6 +399,7 @@ st_collector_free(StCollector *self)
     close(self->proc_fd);
   self->proc_fd = -1;
   g_hash_table_unref(self->prev);
+  g_hash_table_unref(self->apps);
   g_array_unref(self->raw);
   g_free(self->fallback_reason);
   g_free(self->proc_root);

@@ -45,9 +45,13 @@ typedef struct {
   guint64 cpu_time_ns;
   guint64 syscalls;
   char *display_name;
+  char *app_id;
 } StCollectorPrev;
 
-typedef char *(*StNameResolver)(gint32 pid, const char *comm, gpointer data);
+/* Looks up what a new process is called and which application it belongs
+ * to; called once per process, not per sample. */
+typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **app_id,
+                               gpointer data);
 
 GHashTable *st_collector_prev_table_new(void);
 void st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw,

@@ -64,7 +64,30 @@ st_dump_json(const StSnapshot *snap, guint top)
   json_number(s, snap->syscalls_per_s, 1);
   g_string_append(s, ",\"unattributed_cpu_percent\":");
   json_number(s, snap->unattributed_cpu_percent, 2);
-  g_string_append_printf(s, ",\"process_count\":%u,\"processes\":[", snap->processes->len);
+  g_string_append(s, ",\"pressure\":{\"cpu_some_avg10\":");
+  json_number(s, snap->pressure_cpu_some, 2);
+  g_string_append(s, ",\"memory_some_avg10\":");
+  json_number(s, snap->pressure_memory_some, 2);
+  g_string_append(s, ",\"io_full_avg10\":");
+  json_number(s, snap->pressure_io_full, 2);
+  g_string_append(s, "},\"apps\":[");
+  for (guint i = 0; i < snap->apps->len && (top == 0 || i < top); i++) {
+    const StAppGroup *g = &g_array_index(snap->apps, StAppGroup, i);
+    if (i > 0)
+      g_string_append_c(s, ',');
+    g_string_append(s, "{\"id\":");
+    json_string(s, g->id);
+    g_string_append(s, ",\"name\":");
+    json_string(s, g->name);
+    g_string_append_printf(s, ",\"main_pid\":%d,\"process_count\":%u,\"cpu_percent\":", g->main_pid,
+                           g->n_processes);
+    json_number(s, g->cpu_percent, 2);
+    g_string_append_printf(
+        s, ",\"rss_bytes\":%" G_GUINT64_FORMAT ",\"syscalls_per_s\":", g->rss_bytes);
+    json_number(s, g->syscalls_per_s, 1);
+    g_string_append_c(s, '}');
+  }
+  g_string_append_printf(s, "],\"process_count\":%u,\"processes\":[", snap->processes->len);
   for (guint i = 0; i < order->len && (top == 0 || i < top); i++) {
     const StProcess *p = &g_array_index(snap->processes, StProcess, g_array_index(order, guint, i));
     if (i > 0)
@@ -75,6 +98,11 @@ st_dump_json(const StSnapshot *snap, guint top)
     json_string(s, p->comm);
     g_string_append(s, ",\"name\":");
     json_string(s, st_process_name(p));
+    g_string_append_printf(s, ",\"ppid\":%d,\"app\":", p->ppid);
+    if (p->app_id != NULL)
+      json_string(s, p->app_id);
+    else
+      g_string_append(s, "null");
     g_string_append(s, ",\"cpu_percent\":");
     json_number(s, p->cpu_percent, 2);
     g_string_append_printf(s,
@@ -127,7 +155,31 @@ st_dump_table(const StSnapshot *snap, guint top)
                          idle);
   g_string_append_printf(s, _("Memory:   %s of %s used, %s available; swap %s of %s\n"), used,
                          total, avail, swap, swap_total);
-  g_string_append_printf(s, _("Syscalls: %s per second\n\n"), sc);
+  g_string_append_printf(s, _("Syscalls: %s per second\n"), sc);
+  {
+    g_autofree char *pc = fmt_pct(snap->pressure_cpu_some);
+    g_autofree char *pm = fmt_pct(snap->pressure_memory_some);
+    g_autofree char *pio = fmt_pct(snap->pressure_io_full);
+    g_autofree char *un = fmt_pct(snap->unattributed_cpu_percent);
+    g_string_append_printf(s, _("Pressure: CPU %s, memory %s, I/O (full) %s\n"), pc, pm, pio);
+    g_string_append_printf(s, _("CPU of no listed process: %s of one CPU\n\n"), un);
+  }
+  if (snap->apps->len > 0) {
+    g_string_append_printf(s, "%8s %7s %10s %12s %6s  %s\n", _("MAIN PID"), _("CPU%"), _("RSS"),
+                           _("SYSCALLS/S"), _("PROCS"), _("APPLICATION"));
+    for (guint i = 0; i < snap->apps->len && (top == 0 || i < top); i++) {
+      const StAppGroup *g = &g_array_index(snap->apps, StAppGroup, i);
+      g_autofree char *cpu = st_value_available(g->cpu_percent)
+                                 ? g_strdup_printf("%.1f", g->cpu_percent)
+                                 : g_strdup(_("n/a"));
+      g_autofree char *rss = g_format_size_full(g->rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *rate = fmt_rate(g->syscalls_per_s);
+      g_autofree char *name = st_sanitize_name(g->name, -1);
+      g_string_append_printf(s, "%8d %7s %10s %12s %6u  %s\n", g->main_pid, cpu, rss, rate,
+                             g->n_processes, name);
+    }
+    g_string_append_c(s, '\n');
+  }
   g_string_append_printf(s, "%8s %6s %7s %10s %12s  %s\n", _("PID"), _("UID"), _("CPU%"), _("RSS"),
                          _("SYSCALLS/S"), _("NAME"));
   for (guint i = 0; i < order->len && (top == 0 || i < top); i++) {

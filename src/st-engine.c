@@ -17,6 +17,7 @@ typedef struct {
   gint32 pid;
   guint64 start_time;
   char *name;
+  char *icon;
   char comm[16];
   gint64 since_us;    /* first seen over the threshold */
   gboolean notified;  /* a RAISE went out for the current firing */
@@ -43,68 +44,6 @@ struct _StEngine {
 #define FLAP_BASE_US (60 * G_USEC_PER_SEC)
 #define MAX_FLAPS    16
 
-static const char *metric_names[ST_N_METRICS] = {
-    "cpu", "memory", "syscalls", "process-cpu", "process-memory", "process-syscalls",
-};
-
-const char *
-st_metric_to_string(StMetric metric)
-{
-  g_return_val_if_fail(metric < ST_N_METRICS, "unknown");
-  return metric_names[metric];
-}
-
-gboolean
-st_engine_is_process_metric(StMetric metric)
-{
-  return metric >= ST_METRIC_PROCESS_CPU;
-}
-
-void
-st_engine_config_set_defaults(StEngineConfig *config)
-{
-  /* Kept equal to the schema defaults; docs/configuration.md says why. */
-  memset(config, 0, sizeof(*config));
-  config->enabled = TRUE;
-  config->cpu_enabled = config->memory_enabled = config->syscalls_enabled = TRUE;
-  config->threshold[ST_METRIC_CPU] = 90;
-  config->threshold[ST_METRIC_MEMORY] = 90;
-  config->threshold[ST_METRIC_SYSCALLS] = 1000000;
-  config->threshold[ST_METRIC_PROCESS_CPU] = 90;
-  config->threshold[ST_METRIC_PROCESS_MEMORY] = 50;
-  config->threshold[ST_METRIC_PROCESS_SYSCALLS] = 500000;
-  config->memory_critical = 97;
-  config->sustain_s = 30;
-  config->hysteresis_percent = 10;
-  config->cooldown_s = 600;
-  config->notify_recovery = TRUE;
-  config->ignored = g_new0(char *, 1);
-  config->critical_cooldown_s = 120;
-  config->flap_window_s = 600;
-  config->flap_max_delay_s = 1800;
-  config->max_gap_s = 0;
-  config->snoozed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-}
-
-void
-st_engine_config_clear(StEngineConfig *config)
-{
-  g_clear_pointer(&config->ignored, g_strfreev);
-  g_clear_pointer(&config->snoozed, g_hash_table_unref);
-}
-
-char *
-st_engine_snooze_key(StMetric metric, const char *name)
-{
-  return g_strdup_printf("%s/%s", st_metric_to_string(metric), name != NULL ? name : "system");
-}
-
-void
-st_engine_config_add_snooze(StEngineConfig *config, const char *key, gint64 until_us)
-{
-  g_hash_table_replace(config->snoozed, g_strdup(key), g_memdup2(&until_us, sizeof(until_us)));
-}
-
 static gboolean
 snoozed(const StEngineConfig *c, StMetric metric, const char *name, gint64 now_us)
 {
@@ -123,6 +62,7 @@ alert_free(gpointer p)
 {
   Alert *a = p;
   g_free(a->name);
+  g_free(a->icon);
   g_free(a);
 }
 
@@ -178,34 +118,18 @@ st_engine_get_n_active(StEngine *self)
   return g_hash_table_size(self->alerts);
 }
 
-gboolean
-st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm)
-{
-  if (config->ignored == NULL)
-    return FALSE;
-  for (char **p = config->ignored; *p != NULL; p++) {
-    g_autofree char *want = g_utf8_casefold(*p, -1);
-    g_autofree char *a = name != NULL ? g_utf8_casefold(name, -1) : NULL;
-    g_autofree char *b = comm != NULL ? g_utf8_casefold(comm, -1) : NULL;
-    if (g_strcmp0(want, a) == 0 || g_strcmp0(want, b) == 0)
-      return TRUE;
-  }
-  return FALSE;
-}
-
 static gboolean
 metric_enabled(const StEngineConfig *c, StMetric metric)
 {
-  if (!c->enabled)
+  if (!c->enabled || metric >= ST_N_METRICS || !(c->threshold[metric] > 0))
     return FALSE;
-  switch (metric) {
-    case ST_METRIC_CPU:
+  if (metric == ST_METRIC_PRESSURE_IO)
+    return TRUE;
+  switch (st_metric_per_process(metric)) {
     case ST_METRIC_PROCESS_CPU:
       return c->cpu_enabled;
-    case ST_METRIC_MEMORY:
     case ST_METRIC_PROCESS_MEMORY:
       return c->memory_enabled;
-    case ST_METRIC_SYSCALLS:
     case ST_METRIC_PROCESS_SYSCALLS:
       return c->syscalls_enabled;
     default:
@@ -213,23 +137,18 @@ metric_enabled(const StEngineConfig *c, StMetric metric)
   }
 }
 
-gdouble
-st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc)
+static gdouble
+app_value(StMetric metric, const StSnapshot *snap, const StAppGroup *app)
 {
   switch (metric) {
-    case ST_METRIC_CPU:
-    case ST_METRIC_PROCESS_CPU:
-      return proc->cpu_percent;
-    case ST_METRIC_MEMORY:
-    case ST_METRIC_PROCESS_MEMORY:
+    case ST_METRIC_APP_CPU:
+      return app->cpu_percent;
+    case ST_METRIC_APP_MEMORY:
       if (snap->mem_total_bytes == 0)
         return NAN;
-      return 100.0 * (gdouble)proc->rss_bytes / (gdouble)snap->mem_total_bytes;
-    case ST_METRIC_SYSCALLS:
-    case ST_METRIC_PROCESS_SYSCALLS:
-      return proc->syscalls_per_s;
+      return 100.0 * (gdouble)app->rss_bytes / (gdouble)snap->mem_total_bytes;
     default:
-      return NAN;
+      return app->syscalls_per_s;
   }
 }
 
@@ -243,6 +162,16 @@ system_value(StMetric metric, const StSnapshot *snap)
       return st_snapshot_mem_used_percent(snap);
     case ST_METRIC_SYSCALLS:
       return snap->syscalls_per_s;
+    case ST_METRIC_PRESSURE_CPU:
+      return snap->pressure_cpu_some;
+    case ST_METRIC_PRESSURE_MEMORY:
+      /* A PSI trigger fired: at least a threshold's worth of stall in the
+       * last second, whatever the 10 s average says yet. */
+      if (snap->memory_stall_triggered && st_value_available(snap->pressure_memory_some))
+        return MAX(snap->pressure_memory_some, 100.0);
+      return snap->pressure_memory_some;
+    case ST_METRIC_PRESSURE_IO:
+      return snap->pressure_io_full;
     default:
       return NAN;
   }
@@ -260,6 +189,7 @@ decision_free(gpointer p)
   StDecision *d = p;
   g_free(d->subject);
   g_free(d->name);
+  g_free(d->icon);
   g_array_unref(d->others);
   g_free(d);
 }
@@ -276,6 +206,9 @@ top_offenders(const StEngineConfig *c, const StSnapshot *snap, StMetric metric, 
     const StProcess *p = &g_array_index(snap->processes, StProcess, i);
     gdouble v = st_engine_process_value(metric, snap, p);
     StOffender o;
+
+    if (st_metric_per_process(metric) == ST_N_METRICS)
+      break;
     guint pos;
 
     if (p->pid == skip_pid || !st_value_available(v) || v <= 0 || v < at_least ||
@@ -308,6 +241,7 @@ decision_new(StDecisionKind kind, const char *subject, const Alert *a, gdouble v
   d->subject = g_strdup(subject);
   d->pid = a->pid;
   d->name = g_strdup(a->name);
+  d->icon = g_strdup(a->icon);
   memcpy(d->comm, a->comm, sizeof(d->comm));
   d->value = value;
   d->threshold = threshold;
@@ -320,6 +254,9 @@ static StLevel
 level_for(const StEngineConfig *c, StMetric metric, gdouble value)
 {
   if (metric == ST_METRIC_MEMORY && c->memory_critical > 0 && value >= c->memory_critical)
+    return ST_LEVEL_CRITICAL;
+  /* A triggered memory stall (value 100) is as urgent as exhaustion. */
+  if (metric == ST_METRIC_PRESSURE_MEMORY && value >= 100.0)
     return ST_LEVEL_CRITICAL;
   return ST_LEVEL_WARNING;
 }
@@ -398,12 +335,22 @@ step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
   return NULL;
 }
 
+static gboolean
+app_alerting(StEngine *self, const char *app_id, StMetric app_metric)
+{
+  g_autofree char *key = NULL;
+  if (app_id == NULL)
+    return FALSE;
+  key = g_strdup_printf("%s/app:%s", st_metric_to_string(app_metric), app_id);
+  return g_hash_table_contains(self->alerts, key);
+}
+
 static void
 observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, const StProcess *proc,
         gdouble value, gint64 now_us)
 {
   const StEngineConfig *c = &self->config;
-  g_autofree char *key = g_strdup_printf("%s/%s", metric_names[metric], subject);
+  g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(metric), subject);
   Alert *a = g_hash_table_lookup(self->alerts, key);
   gdouble threshold = c->threshold[metric];
   gdouble clear_at = threshold * (1.0 - CLAMP(c->hysteresis_percent, 0.0, 100.0) / 100.0);
@@ -476,20 +423,52 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   while (g_hash_table_iter_next(&iter, NULL, &v))
     ((Alert *)v)->seen = FALSE;
 
-  for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_SYSCALLS; m++) {
+  for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_PRESSURE_IO; m++) {
     gdouble value = system_value(m, snap);
     /* Unknown is not zero: an unavailable figure neither raises nor clears. */
     if (!metric_enabled(c, m) || snoozed(c, m, NULL, now_us)) {
       continue; /* withdrawn below, as not seen */
     }
     if (!st_value_available(value)) {
-      g_autofree char *key = g_strdup_printf("%s/system", metric_names[m]);
+      g_autofree char *key = g_strdup_printf("%s/system", st_metric_to_string(m));
       Alert *a = g_hash_table_lookup(self->alerts, key);
       if (a != NULL)
         a->seen = TRUE;
       continue;
     }
     observe(self, out, m, "system", NULL, value, now_us);
+  }
+
+  /* Applications first: a process of an application already alerting on the
+   * same resource is not named again on its own. */
+  for (guint i = 0; snap->apps != NULL && i < snap->apps->len; i++) {
+    const StAppGroup *g = &g_array_index(snap->apps, StAppGroup, i);
+    g_autofree char *subject = g_strdup_printf("app:%s", g->id);
+    StProcess as_proc = {0};
+
+    if (st_engine_name_ignored(c, g->name, g->id))
+      continue;
+    as_proc.pid = g->main_pid;
+    as_proc.display_name = g->name;
+    for (StMetric m = ST_METRIC_APP_CPU; m <= ST_METRIC_APP_SYSCALLS; m++) {
+      gdouble value = app_value(m, snap, g);
+      if (!metric_enabled(c, m) || snoozed(c, m, g->name, now_us))
+        continue;
+      if (!st_value_available(value)) {
+        g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(m), subject);
+        Alert *a = g_hash_table_lookup(self->alerts, key);
+        if (a != NULL)
+          a->seen = TRUE;
+        continue;
+      }
+      observe(self, out, m, subject, &as_proc, value, now_us);
+      {
+        g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(m), subject);
+        Alert *a = g_hash_table_lookup(self->alerts, key);
+        if (a != NULL && a->icon == NULL)
+          a->icon = g_strdup(g->icon);
+      }
+    }
   }
 
   for (guint i = 0; i < snap->processes->len; i++) {
@@ -500,12 +479,13 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     if (st_engine_name_ignored(c, name, p->comm))
       continue;
     g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
-    for (StMetric m = ST_METRIC_PROCESS_CPU; m < ST_N_METRICS; m++) {
+    for (StMetric m = ST_METRIC_PROCESS_CPU; m <= ST_METRIC_PROCESS_SYSCALLS; m++) {
       gdouble value = st_engine_process_value(m, snap, p);
-      if (!metric_enabled(c, m) || snoozed(c, m, name, now_us))
+      if (!metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
+          app_alerting(self, p->app_id, m - ST_METRIC_PROCESS_CPU + ST_METRIC_APP_CPU))
         continue;
       if (!st_value_available(value)) {
-        g_autofree char *key = g_strdup_printf("%s/%s", metric_names[m], subject);
+        g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(m), subject);
         Alert *a = g_hash_table_lookup(self->alerts, key);
         if (a != NULL)
           a->seen = TRUE;
@@ -525,6 +505,8 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       const StProcess *now = st_snapshot_find(snap, a->pid);
       gboolean gone = st_engine_is_process_metric(a->metric) && metric_enabled(c, a->metric) &&
                       (now == NULL || now->start_time != a->start_time);
+      if (st_engine_is_app_metric(a->metric) && metric_enabled(c, a->metric))
+        gone = st_snapshot_find_app(snap, strchr(k, '/') + 1 + strlen("app:")) == NULL;
       StDecision *d = decision_new(ST_DECISION_CLEAR, strchr(k, '/') + 1, a, NAN,
                                    c->threshold[a->metric], now_us);
       d->reason = gone ? ST_CLEAR_EXITED : ST_CLEAR_MUTED;
@@ -542,6 +524,8 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     if (d->others == NULL)
       d->others = top_offenders(c, snap, d->metric, d->pid,
                                 st_engine_is_process_metric(d->metric) ? d->threshold : 0);
+    if (d->pid != 0 && st_engine_is_app_metric(d->metric))
+      g_array_set_size(d->others, 0); /* its own processes: said as one */
   }
   return out;
 }

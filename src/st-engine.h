@@ -22,12 +22,21 @@
 G_BEGIN_DECLS
 
 typedef enum {
+  /* The system */
   ST_METRIC_CPU,
   ST_METRIC_MEMORY,
   ST_METRIC_SYSCALLS,
+  ST_METRIC_PRESSURE_CPU,    /* PSI cpu some avg10, % */
+  ST_METRIC_PRESSURE_MEMORY, /* PSI memory some avg10, % */
+  ST_METRIC_PRESSURE_IO,     /* PSI io full avg10, % */
+  /* One process */
   ST_METRIC_PROCESS_CPU,
   ST_METRIC_PROCESS_MEMORY,
   ST_METRIC_PROCESS_SYSCALLS,
+  /* One application: all processes of one app-*.scope or service */
+  ST_METRIC_APP_CPU,
+  ST_METRIC_APP_MEMORY,
+  ST_METRIC_APP_SYSCALLS,
   ST_N_METRICS
 } StMetric;
 
@@ -41,8 +50,9 @@ typedef struct {
   gboolean cpu_enabled;
   gboolean memory_enabled;
   gboolean syscalls_enabled;
-  gdouble threshold[ST_N_METRICS]; /* CPU: % of all CPUs; process CPU: % of one CPU;
-                                      memory: % of RAM; syscalls: per second */
+  gdouble threshold[ST_N_METRICS]; /* CPU: % of all CPUs; process and app CPU: % of one
+                                      CPU; memory: % of RAM; syscalls: per second;
+                                      pressure: % of time stalled; 0 disables */
   gdouble memory_critical;         /* % of RAM in use; 0 disables */
   guint sustain_s;
   gdouble hysteresis_percent;
@@ -87,8 +97,9 @@ typedef struct {
   StLevel level;
   char *subject; /* "system" or "<pid>:<start>": stable id of the alert */
   gint32 pid;    /* 0 for the system */
-  char *name;    /* process display name, NULL for the system */
+  char *name;    /* process or application name, NULL for the system */
   char comm[16]; /* the kernel's name for it, raw bytes */
+  char *icon;    /* application icon name, or NULL */
   gdouble value;
   gdouble threshold;
   gdouble over_s; /* how long the value has been over the threshold */
@@ -114,6 +125,10 @@ guint st_engine_get_n_active(StEngine *self);
 void st_engine_config_clear(StEngineConfig *config);
 void st_engine_config_set_defaults(StEngineConfig *config);
 gboolean st_engine_is_process_metric(StMetric metric);
+gboolean st_engine_is_app_metric(StMetric metric);
+/* The per-process metric of the same resource (to name top consumers), or
+ * ST_N_METRICS when processes cannot be ranked for it (I/O pressure). */
+StMetric st_metric_per_process(StMetric metric);
 const char *st_metric_to_string(StMetric metric);
 gboolean st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm);
 /* The figure of one process for a per-process metric (CPU %, RSS % of RAM,

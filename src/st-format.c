@@ -27,12 +27,14 @@ st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes)
   switch (metric) {
     case ST_METRIC_SYSCALLS:
     case ST_METRIC_PROCESS_SYSCALLS:
+    case ST_METRIC_APP_SYSCALLS:
       if (value >= 1e6)
         return g_strdup_printf(_("%.1fM syscalls/s"), value / 1e6);
       if (value >= 1e4)
         return g_strdup_printf(_("%.0fk syscalls/s"), value / 1e3);
       return g_strdup_printf(_("%.0f syscalls/s"), value);
     case ST_METRIC_PROCESS_MEMORY:
+    case ST_METRIC_APP_MEMORY:
       if (mem_total_bytes > 0) {
         g_autofree char *size = g_format_size_full(
             (guint64)(value / 100.0 * (gdouble)mem_total_bytes), G_FORMAT_SIZE_IEC_UNITS);
@@ -49,11 +51,11 @@ metric_summary(const StDecision *d)
 {
   gboolean critical = d->level == ST_LEVEL_CRITICAL;
   if (d->kind == ST_DECISION_CLEAR) {
-    switch (d->metric) {
-      case ST_METRIC_CPU:
+    if (d->metric == ST_METRIC_PRESSURE_IO)
+      return _("Disk stalls are back to normal");
+    switch (st_metric_per_process(d->metric)) {
       case ST_METRIC_PROCESS_CPU:
         return _("CPU load is back to normal");
-      case ST_METRIC_MEMORY:
       case ST_METRIC_PROCESS_MEMORY:
         return _("Memory use is back to normal");
       default:
@@ -71,8 +73,21 @@ metric_summary(const StDecision *d)
       return _("A process is using a lot of CPU");
     case ST_METRIC_PROCESS_MEMORY:
       return _("A process is using a lot of memory");
-    default:
+    case ST_METRIC_PROCESS_SYSCALLS:
       return _("A process is making many system calls");
+    case ST_METRIC_APP_CPU:
+      return _("An application is using a lot of CPU");
+    case ST_METRIC_APP_MEMORY:
+      return _("An application is using a lot of memory");
+    case ST_METRIC_APP_SYSCALLS:
+      return _("An application is making many system calls");
+    case ST_METRIC_PRESSURE_CPU:
+      return _("Programs are waiting for the CPU");
+    case ST_METRIC_PRESSURE_MEMORY:
+      return critical ? _("The system is stalling for memory")
+                      : _("Programs are waiting for memory");
+    default:
+      return _("Programs are waiting for the disk");
   }
 }
 
@@ -99,8 +114,7 @@ append_others(GString *s, const StDecision *d, guint64 mem_total)
   for (guint i = 0; i < d->others->len; i++) {
     const StOffender *o = &g_array_index(d->others, StOffender, i);
     g_autofree char *name = st_format_process_label(o->name, o->comm);
-    StMetric per_proc =
-        d->metric < ST_METRIC_PROCESS_CPU ? d->metric + ST_METRIC_PROCESS_CPU : d->metric;
+    StMetric per_proc = st_metric_per_process(d->metric);
     g_autofree char *value = st_format_value(per_proc, o->value, mem_total);
     if (i > 0)
       g_string_append(s, _(", "));
@@ -144,9 +158,35 @@ body_text(const StDecision *d, guint64 mem_total)
     case ST_METRIC_PROCESS_MEMORY:
       g_string_append_printf(s, _("%s, pid %d, holds %s."), name, d->pid, value);
       break;
-    default:
+    case ST_METRIC_PROCESS_SYSCALLS:
       g_string_append_printf(s, _("%s, pid %d, has made %s for %s."), name, d->pid, value,
                              duration);
+      break;
+    case ST_METRIC_APP_CPU:
+      g_string_append_printf(s, _("%s has used %s CPU for %s, all its processes together."), name,
+                             value, duration);
+      break;
+    case ST_METRIC_APP_MEMORY:
+      g_string_append_printf(s, _("%s holds %s, all its processes together."), name, value);
+      break;
+    case ST_METRIC_APP_SYSCALLS:
+      g_string_append_printf(s, _("%s has made %s for %s, all its processes together."), name,
+                             value, duration);
+      break;
+    case ST_METRIC_PRESSURE_MEMORY:
+      if (d->level == ST_LEVEL_CRITICAL)
+        g_string_append(s, _("Programs stalled waiting for memory in the last second."));
+      else
+        g_string_append_printf(s, _("Programs have waited for memory %s of the time for %s."),
+                               value, duration);
+      break;
+    case ST_METRIC_PRESSURE_CPU:
+      g_string_append_printf(s, _("Programs have waited for the CPU %s of the time for %s."), value,
+                             duration);
+      break;
+    default:
+      g_string_append_printf(s, _("Programs have waited for the disk %s of the time for %s."),
+                             value, duration);
       break;
   }
   g_string_append_printf(s, _(" Threshold: %s."), threshold);
@@ -167,9 +207,11 @@ st_format_decision(const StDecision *d, StNotificationText *out)
   out->urgency = d->kind == ST_DECISION_CLEAR ? 0 : d->level == ST_LEVEL_CRITICAL ? 2 : 1;
   /* "device.error" is the closest category of the spec for resource trouble. */
   out->category = d->kind == ST_DECISION_CLEAR ? "device" : "device.error";
-  out->icon = d->kind == ST_DECISION_CLEAR    ? "dialog-information"
-              : d->level == ST_LEVEL_CRITICAL ? "dialog-error"
-                                              : "dialog-warning";
+  /* An application's own icon says who at a glance. */
+  out->icon = g_strdup(d->icon != NULL && d->kind != ST_DECISION_CLEAR ? d->icon
+                       : d->kind == ST_DECISION_CLEAR                  ? "dialog-information"
+                       : d->level == ST_LEVEL_CRITICAL                 ? "dialog-error"
+                                                                       : "dialog-warning");
 }
 
 void
@@ -178,4 +220,5 @@ st_notification_text_clear(StNotificationText *t)
   g_clear_pointer(&t->summary, g_free);
   g_clear_pointer(&t->body, g_free);
   g_clear_pointer(&t->plain, g_free);
+  g_clear_pointer(&t->icon, g_free);
 }

@@ -16,7 +16,7 @@ typedef struct {
   char *plain;    /* the same as body, unescaped, for logs */
   guint8 urgency; /* 0 low, 1 normal, 2 critical */
   const char *category;
-  const char *icon;
+  char *icon; /* themed icon name */
 } StNotificationText;
 
 void st_format_decision(const StDecision *d, StNotificationText *out);

@@ -390,7 +390,7 @@ st_notifier_show(StNotifier *self, const char *key, const StNotificationText *te
   req->text.plain = g_strdup(text->plain);
   req->text.urgency = text->urgency;
   req->text.category = text->category;
-  req->text.icon = text->icon;
+  req->text.icon = g_strdup(text->icon);
   req->actions = g_strdupv((char **)actions);
   req->transient = transient;
   req->sent = sent;

@@ -1,6 +1,7 @@
 /* st-procfs-parse.c: parsers of /proc text. Pure: no I/O, no globals. */
 #include "st-procfs-parse.h"
 
+#include <math.h>
 #include <string.h>
 
 GQuark
@@ -268,5 +269,56 @@ st_cpu_times_delta(const StCpuTimes *prev, const StCpuTimes *cur, gdouble *busy,
   *user = 100.0 * (gdouble)(c_user - p_user) / total;
   *system = 100.0 * (gdouble)(c_sys - p_sys) / total;
   *busy = 100.0 - *idle;
+  return TRUE;
+}
+
+/* "avg10=12.34" -> 12.34, within [start, end). */
+static gboolean
+read_avg10(const char *start, const char *end, gdouble *out)
+{
+  const char *key = "avg10=";
+  gsize klen = strlen(key);
+  char num[32];
+  gsize n = 0;
+  char *stop;
+
+  for (const char *p = start; p + klen <= end; p++) {
+    if (memcmp(p, key, klen) != 0)
+      continue;
+    p += klen;
+    while (p < end && n < sizeof(num) - 1 && (g_ascii_isdigit(*p) || *p == '.'))
+      num[n++] = *p++;
+    num[n] = '\0';
+    if (n == 0)
+      return FALSE;
+    *out = g_ascii_strtod(num, &stop);
+    return *stop == '\0' && *out >= 0 && *out <= 100;
+  }
+  return FALSE;
+}
+
+gboolean
+st_parse_pressure(const char *buf, gsize len, gdouble *some_avg10, gdouble *full_avg10,
+                  GError **error)
+{
+  const char *end = buf + len;
+  gboolean have_some = FALSE;
+
+  *some_avg10 = NAN;
+  *full_avg10 = NAN;
+  for (const char *line = buf; line < end; line = next_line(line, end)) {
+    const char *line_end = memchr(line, '\n', (gsize)(end - line));
+    if (line_end == NULL)
+      line_end = end;
+    if (has_prefix(line, line_end, "some "))
+      have_some = read_avg10(line, line_end, some_avg10);
+    else if (has_prefix(line, line_end, "full ") && !read_avg10(line, line_end, full_avg10))
+      *full_avg10 = NAN;
+  }
+  if (!have_some) {
+    *some_avg10 = NAN;
+    g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_INVALID, "pressure: no valid some line");
+    return FALSE;
+  }
   return TRUE;
 }

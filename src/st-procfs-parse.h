@@ -48,6 +48,11 @@ gboolean st_parse_pid_stat(const char *buf, gsize len, StPidStat *out, GError **
 /* statm: returns the resident field, in pages. */
 gboolean st_parse_statm(const char *buf, gsize len, guint64 *resident_pages, GError **error);
 
+/* /proc/pressure/<resource>: the avg10 of the "some" and "full" lines, in
+ * percent; a missing "full" line (cpu before 5.13) gives NAN. */
+gboolean st_parse_pressure(const char *buf, gsize len, gdouble *some_avg10, gdouble *full_avg10,
+                           GError **error);
+
 /* Busy/user/system/idle percentages of all CPUs between two readings.
  * Returns FALSE when the counters went backwards or did not move. */
 gboolean st_cpu_times_delta(const StCpuTimes *prev, const StCpuTimes *cur, gdouble *busy,

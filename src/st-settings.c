@@ -29,6 +29,12 @@
 #define KEY_FLAP_MAX_DELAY         "flap-max-delay-seconds"
 #define KEY_SNOOZED                "snoozed"
 #define KEY_ALERT_COMMAND          "alert-command"
+#define KEY_APP_CPU_THRESHOLD      "app-cpu-threshold"
+#define KEY_APP_MEMORY_THRESHOLD   "app-memory-threshold"
+#define KEY_APP_SYSCALL_THRESHOLD  "app-syscall-rate-threshold"
+#define KEY_PRESSURE_CPU           "pressure-cpu-threshold"
+#define KEY_PRESSURE_MEMORY        "pressure-memory-threshold"
+#define KEY_PRESSURE_IO            "pressure-io-threshold"
 
 struct _StSettings {
   GSettings *settings;
@@ -134,6 +140,20 @@ st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, g
   c->threshold[ST_METRIC_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_SYSCALL_THRESHOLD));
   c->threshold[ST_METRIC_PROCESS_SYSCALLS] =
       MAX(1u, g_settings_get_uint(s, KEY_PROC_SYSCALL_THRESHOLD));
+  c->threshold[ST_METRIC_APP_CPU] =
+      get_percent(self, KEY_APP_CPU_THRESHOLD, d.threshold[ST_METRIC_APP_CPU], 100000);
+  c->threshold[ST_METRIC_APP_MEMORY] =
+      get_percent(self, KEY_APP_MEMORY_THRESHOLD, d.threshold[ST_METRIC_APP_MEMORY], 100);
+  c->threshold[ST_METRIC_APP_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_APP_SYSCALL_THRESHOLD));
+  /* 0 turns a pressure alert off; get_percent() would call it invalid. */
+  {
+    const char *keys[] = {KEY_PRESSURE_CPU, KEY_PRESSURE_MEMORY, KEY_PRESSURE_IO};
+    for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+      StMetric m = ST_METRIC_PRESSURE_CPU + i;
+      gdouble v = g_settings_get_double(s, keys[i]);
+      c->threshold[m] = v == 0 ? 0 : get_percent(self, keys[i], d.threshold[m], 100);
+    }
+  }
   c->sustain_s = g_settings_get_uint(s, KEY_SUSTAIN);
   c->hysteresis_percent = g_settings_get_double(s, KEY_HYSTERESIS);
   if (!isfinite(c->hysteresis_percent) || c->hysteresis_percent < 0 || c->hysteresis_percent > 90) {

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 /* One process (thread group) as seen over one interval. */
 typedef struct {
   gint32 pid;
+  gint32 ppid;
+  char *app_id;       /* application (app-*.scope or service) it belongs to, or NULL */
   guint64 start_time; /* backend-specific start stamp; (pid, start_time) is the identity */
   guint32 uid;
   gchar comm[16];         /* kernel comm, NUL-terminated, raw bytes */
@@ -25,6 +27,19 @@ typedef struct {
   gdouble syscalls_per_s; /* NAN when unavailable */
   guint64 syscalls;       /* cumulative count; meaningless when syscalls_per_s is NAN */
 } StProcess;
+
+/* All processes of one application: GNOME and KDE start each application
+ * in its own systemd scope (app-gnome-firefox-1234.scope). */
+typedef struct {
+  char *id;        /* application id from the cgroup ("firefox", "org.gnome.Terminal") */
+  char *name;      /* name to show: the .desktop file's, else the id */
+  char *icon;      /* icon name from the .desktop file, or NULL */
+  gint32 main_pid; /* its process using the most CPU */
+  guint n_processes;
+  gdouble cpu_percent; /* percent of one CPU, all processes together */
+  guint64 rss_bytes;
+  gdouble syscalls_per_s;
+} StAppGroup;
 
 typedef struct {
   guint64 timestamp_ns; /* CLOCK_MONOTONIC at the end of the interval */
@@ -50,8 +65,16 @@ typedef struct {
    * NAN when unknown. */
   gdouble unattributed_cpu_percent;
 
+  /* Pressure stall information (percent of time, 10 s average); NAN
+   * without PSI. memory_stall_triggered: a PSI trigger fired for this sample. */
+  gdouble pressure_cpu_some;
+  gdouble pressure_memory_some;
+  gdouble pressure_io_full;
+  gboolean memory_stall_triggered;
+
   const char *backend; /* static string: "bpf" or "proc" */
   GArray *processes;   /* of StProcess, sorted by pid */
+  GArray *apps;        /* of StAppGroup, by CPU use, largest first */
 } StSnapshot;
 
 static inline gboolean
@@ -64,6 +87,11 @@ StSnapshot *st_snapshot_new(void);
 void st_snapshot_free(StSnapshot *snap);
 void st_snapshot_clear_processes(StSnapshot *snap);
 const StProcess *st_snapshot_find(const StSnapshot *snap, gint32 pid);
+const StAppGroup *st_snapshot_find_app(const StSnapshot *snap, const char *id);
+/* Groups processes by app_id into snap->apps; names and icons come from
+ * describe (may be NULL: the id is the name). */
+typedef void (*StAppDescribeFunc)(const char *id, char **name, char **icon, gpointer data);
+void st_snapshot_group_apps(StSnapshot *snap, StAppDescribeFunc describe, gpointer data);
 const char *st_process_name(const StProcess *proc);
 gdouble st_snapshot_mem_used_percent(const StSnapshot *snap);
 /* Indices of processes sorted by a metric, largest first; caller frees. */

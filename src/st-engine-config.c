@@ -1,0 +1,136 @@
+/* st-engine-config.c: the engine's config and the metrics it knows.
+ * Pure: no I/O, no clock. */
+#include "st-engine.h"
+
+#include <string.h>
+
+static const char *metric_names[ST_N_METRICS] = {
+    "cpu",         "memory",       "syscalls",       "pressure-cpu",     "pressure-memory",
+    "pressure-io", "process-cpu",  "process-memory", "process-syscalls", "app-cpu",
+    "app-memory",  "app-syscalls",
+};
+
+const char *
+st_metric_to_string(StMetric metric)
+{
+  g_return_val_if_fail(metric < ST_N_METRICS, "unknown");
+  return metric_names[metric];
+}
+
+gboolean
+st_engine_is_process_metric(StMetric metric)
+{
+  return metric >= ST_METRIC_PROCESS_CPU && metric <= ST_METRIC_PROCESS_SYSCALLS;
+}
+
+gboolean
+st_engine_is_app_metric(StMetric metric)
+{
+  return metric >= ST_METRIC_APP_CPU && metric <= ST_METRIC_APP_SYSCALLS;
+}
+
+StMetric
+st_metric_per_process(StMetric metric)
+{
+  switch (metric) {
+    case ST_METRIC_CPU:
+    case ST_METRIC_PRESSURE_CPU:
+    case ST_METRIC_PROCESS_CPU:
+    case ST_METRIC_APP_CPU:
+      return ST_METRIC_PROCESS_CPU;
+    case ST_METRIC_MEMORY:
+    case ST_METRIC_PRESSURE_MEMORY:
+    case ST_METRIC_PROCESS_MEMORY:
+    case ST_METRIC_APP_MEMORY:
+      return ST_METRIC_PROCESS_MEMORY;
+    case ST_METRIC_SYSCALLS:
+    case ST_METRIC_PROCESS_SYSCALLS:
+    case ST_METRIC_APP_SYSCALLS:
+      return ST_METRIC_PROCESS_SYSCALLS;
+    default:
+      return ST_N_METRICS;
+  }
+}
+
+void
+st_engine_config_set_defaults(StEngineConfig *config)
+{
+  /* Kept equal to the schema defaults; docs/configuration.md says why. */
+  memset(config, 0, sizeof(*config));
+  config->enabled = TRUE;
+  config->cpu_enabled = config->memory_enabled = config->syscalls_enabled = TRUE;
+  config->threshold[ST_METRIC_CPU] = 90;
+  config->threshold[ST_METRIC_MEMORY] = 90;
+  config->threshold[ST_METRIC_SYSCALLS] = 1000000;
+  config->threshold[ST_METRIC_PROCESS_CPU] = 90;
+  config->threshold[ST_METRIC_PROCESS_MEMORY] = 50;
+  config->threshold[ST_METRIC_PROCESS_SYSCALLS] = 500000;
+  config->threshold[ST_METRIC_APP_CPU] = 150;
+  config->threshold[ST_METRIC_APP_MEMORY] = 60;
+  config->threshold[ST_METRIC_APP_SYSCALLS] = 800000;
+  config->threshold[ST_METRIC_PRESSURE_CPU] = 50;
+  config->threshold[ST_METRIC_PRESSURE_MEMORY] = 10;
+  config->threshold[ST_METRIC_PRESSURE_IO] = 15;
+  config->memory_critical = 97;
+  config->sustain_s = 30;
+  config->hysteresis_percent = 10;
+  config->cooldown_s = 600;
+  config->notify_recovery = TRUE;
+  config->ignored = g_new0(char *, 1);
+  config->critical_cooldown_s = 120;
+  config->flap_window_s = 600;
+  config->flap_max_delay_s = 1800;
+  config->max_gap_s = 0;
+  config->snoozed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void
+st_engine_config_clear(StEngineConfig *config)
+{
+  g_clear_pointer(&config->ignored, g_strfreev);
+  g_clear_pointer(&config->snoozed, g_hash_table_unref);
+}
+
+char *
+st_engine_snooze_key(StMetric metric, const char *name)
+{
+  return g_strdup_printf("%s/%s", st_metric_to_string(metric), name != NULL ? name : "system");
+}
+
+void
+st_engine_config_add_snooze(StEngineConfig *config, const char *key, gint64 until_us)
+{
+  g_hash_table_replace(config->snoozed, g_strdup(key), g_memdup2(&until_us, sizeof(until_us)));
+}
+
+gboolean
+st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm)
+{
+  if (config->ignored == NULL)
+    return FALSE;
+  for (char **p = config->ignored; *p != NULL; p++) {
+    g_autofree char *want = g_utf8_casefold(*p, -1);
+    g_autofree char *a = name != NULL ? g_utf8_casefold(name, -1) : NULL;
+    g_autofree char *b = comm != NULL ? g_utf8_casefold(comm, -1) : NULL;
+    if (g_strcmp0(want, a) == 0 || g_strcmp0(want, b) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+gdouble
+st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc)
+{
+  switch (st_metric_per_process(metric)) {
+    case ST_METRIC_PROCESS_CPU:
+      return proc->cpu_percent;
+    case ST_METRIC_PROCESS_MEMORY:
+      if (snap->mem_total_bytes == 0)
+        return NAN;
+      return 100.0 * (gdouble)proc->rss_bytes / (gdouble)snap->mem_total_bytes;
+    case ST_METRIC_PROCESS_SYSCALLS:
+      return proc->syscalls_per_s;
+    default:
+      return NAN;
+  }
+}
