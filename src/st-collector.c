@@ -189,6 +189,13 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
       base_sys = old->syscalls + (sub != NULL ? sub[1] : 0);
       keep->display_name = g_steal_pointer(&old->display_name);
       keep->app_id = g_steal_pointer(&old->app_id);
+      keep->age = old->age + 1;
+      /* Desktops move a new process into its app scope just after it
+       * starts: look again during its first samples. */
+      if (keep->app_id == NULL && keep->age < 3) {
+        g_autofree char *unused = NULL;
+        resolve(r->pid, r->comm, &unused, &keep->app_id, resolve_data);
+      }
     } else {
       resolve(r->pid, r->comm, &keep->display_name, &keep->app_id, resolve_data);
     }

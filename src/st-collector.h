@@ -46,6 +46,7 @@ typedef struct {
   guint64 syscalls;
   char *display_name;
   char *app_id;
+  guint age; /* samples this process has been seen in */
 } StCollectorPrev;
 
 /* Looks up what a new process is called and which application it belongs

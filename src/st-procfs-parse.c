@@ -257,8 +257,10 @@ st_cpu_times_delta(const StCpuTimes *prev, const StCpuTimes *cur, gdouble *busy,
   guint64 c_user = cur->user + cur->nice;
   guint64 p_sys = prev->system + prev->irq + prev->softirq;
   guint64 c_sys = cur->system + cur->irq + cur->softirq;
-  guint64 p_total = p_idle + p_user + p_sys + prev->steal;
-  guint64 c_total = c_idle + c_user + c_sys + cur->steal;
+  /* Steal time is the hypervisor's, not this system's: left out of both
+   * the busy share and the whole. */
+  guint64 p_total = p_idle + p_user + p_sys;
+  guint64 c_total = c_idle + c_user + c_sys;
   gdouble total;
 
   /* Counters only go backwards across a CPU hot-unplug; report nothing then. */

@@ -38,6 +38,12 @@ BASE_SETTINGS = {
     "syscall-rate-threshold": "4294967295",
     "process-syscall-rate-threshold": "4294967295",
     "process-cpu-threshold": "50.0",
+    "app-cpu-threshold": "100000.0",
+    "app-memory-threshold": "100.0",
+    "app-syscall-rate-threshold": "4294967295",
+    "pressure-cpu-threshold": "0.0",
+    "pressure-memory-threshold": "0.0",
+    "pressure-io-threshold": "0.0",
 }
 
 
@@ -445,6 +451,57 @@ class FaultTest(SmoothTaskTestCase):
             # The kernel frees programs after an RCU grace period.
             self.assertTrue(eventually(lambda: bpf_progs() <= before, timeout=5),
                             "programs left attached after exit")
+
+
+class AppTest(SmoothTaskTestCase):
+    def make_scope(self, name):
+        """A transient app scope, as GNOME would make one, in whatever
+        hierarchy this machine lets root write to."""
+        if os.geteuid() != 0:
+            self.skipTest("creating a cgroup needs root")
+        for root in ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+            if os.path.exists(os.path.join(root, "cgroup.procs")):
+                path = os.path.join(root, name)
+                try:
+                    os.mkdir(path)
+                except OSError as e:
+                    continue
+                self.addCleanup(lambda: eventually(lambda: self.try_rmdir(path), timeout=5))
+                return path
+        self.skipTest("no writable cgroup hierarchy here")
+
+    @staticmethod
+    def try_rmdir(path):
+        try:
+            os.rmdir(path)
+            return True
+        except OSError:
+            return False
+
+    def test_busy_children_of_one_app_are_named_once(self):
+        self.start_mock()
+        self.write_settings(process_cpu_threshold="95.0", app_cpu_threshold="80.0")
+        scope = self.make_scope("app-test-stgroup%d-4242.scope" % os.getpid())
+        self.start_agent()
+        children = [self.start_busy("st-grouped-%d" % i) for i in range(3)]
+        for child in children:
+            with open(os.path.join(scope, "cgroup.procs"), "w") as f:
+                f.write(str(child.pid))
+        app_calls = lambda: [c for c in self.notify_calls()
+                             if c["summary"] == "An application is using a lot of CPU"]
+        calls = eventually(app_calls, timeout=10)
+        self.assertEqual(len(calls), 1, self.notify_calls())
+        self.assertIn("stgroup%d" % os.getpid(), calls[0]["body"])
+        time.sleep(3)
+        # Named once as the application; never child by child.
+        for child in children:
+            self.assertEqual([c for c in self.calls_for(child.pid)
+                              if c["summary"] == "A process is using a lot of CPU"], [])
+        self.assertEqual(len([c for c in app_calls() if c["replaces_id"] == 0]), 1)
+        for child in children:
+            child.kill()
+            child.wait()
+        self.stop_agent()
 
 
 class NoBusTest(SmoothTaskTestCase):
