@@ -32,6 +32,10 @@ typedef struct {
   gint64 last_clear_us;
   gint64 last_active_us; /* last sample over the threshold */
   guint flaps;
+  /* A process's history dies with the process: (pid, start) never returns. */
+  gboolean of_process;
+  gint32 pid;
+  guint64 start_time;
 } History;
 
 struct _StEngine {
@@ -116,6 +120,12 @@ guint
 st_engine_get_n_active(StEngine *self)
 {
   return g_hash_table_size(self->alerts);
+}
+
+guint
+st_engine_get_n_tracked(StEngine *self)
+{
+  return g_hash_table_size(self->alerts) + g_hash_table_size(self->history);
 }
 
 static gboolean
@@ -292,6 +302,10 @@ step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
   gdouble threshold = c->threshold[a->metric];
   History *h = history_get(self, key);
   gint64 window = (gint64)c->flap_window_s * G_USEC_PER_SEC;
+
+  h->of_process = st_engine_is_process_metric(a->metric);
+  h->pid = a->pid;
+  h->start_time = a->start_time;
   gint64 backoff;
 
   /* Quiet for whole windows since the last activity: forgive flaps. */
@@ -515,6 +529,19 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       g_ptr_array_add(out, d);
     }
     g_hash_table_iter_remove(&iter);
+  }
+
+  /* Forget the history of processes that are gone, or it would grow with
+   * every process that ever crossed a threshold. */
+  g_hash_table_iter_init(&iter, self->history);
+  while (g_hash_table_iter_next(&iter, &k, &v)) {
+    const History *h = v;
+    const StProcess *now;
+    if (!h->of_process || g_hash_table_contains(self->alerts, k))
+      continue;
+    now = st_snapshot_find(snap, h->pid);
+    if (now == NULL || now->start_time != h->start_time)
+      g_hash_table_iter_remove(&iter);
   }
 
   /* Name who causes it: the top consumers of the same resource. */

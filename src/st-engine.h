@@ -121,6 +121,9 @@ const StEngineConfig *st_engine_get_config(StEngine *self);
  * a GPtrArray of StDecision (owned by the array). */
 GPtrArray *st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us);
 guint st_engine_get_n_active(StEngine *self);
+/* Entries kept between samples (alerts and their history): bounded by what
+ * is alive, never by what ever lived. */
+guint st_engine_get_n_tracked(StEngine *self);
 
 void st_engine_config_clear(StEngineConfig *config);
 void st_engine_config_set_defaults(StEngineConfig *config);

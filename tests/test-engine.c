@@ -459,6 +459,20 @@ test_suspend_gap(Fixture *f, gconstpointer data)
 }
 
 static void
+test_no_growth(Fixture *f, gconstpointer data)
+{
+  /* A thousand processes, each a hog for a while, each gone after: what the
+   * engine keeps must not grow with them. */
+  for (gint32 pid = 1000; pid < 2000; pid++) {
+    set_proc(f->snap, pid, "burst", 190, 1000, 10);
+    run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE);
+    remove_proc(f->snap, pid);
+  }
+  run(f, 1, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR);
+  g_assert_cmpuint(st_engine_get_n_tracked(f->engine), ==, 0);
+}
+
+static void
 test_disabled(Fixture *f, gconstpointer data)
 {
   f->snap->cpu_busy_percent = 95;
@@ -561,6 +575,7 @@ main(int argc, char **argv)
   ADD("snooze", test_snooze);
   ADD("clock-backwards", test_clock_backwards);
   ADD("suspend-gap", test_suspend_gap);
+  ADD("no-growth", test_no_growth);
   ADD("disabled", test_disabled);
   ADD("recovery-off", test_recovery_off);
   ADD("format-escapes", test_format_escapes);
