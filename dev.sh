@@ -69,6 +69,7 @@ case "$cmd" in
         build
         shift
         export GSETTINGS_SCHEMA_DIR="$PWD/build/data"
+        export SMOOTHTASK_LOCALEDIR="$PWD/build/po"
         exec ./build/src/smoothtask --verbose "$@"
         ;;
     test)

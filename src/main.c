@@ -7,6 +7,7 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include <gio/gio.h>
@@ -149,7 +150,12 @@ main(int argc, char **argv)
   };
 
   setlocale(LC_ALL, "");
-  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  /* Run from the build tree (./dev.sh run, tests), the catalogues are in
+   * build/po; never honoured for a privileged (file-capability) start. */
+  if (g_getenv("SMOOTHTASK_LOCALEDIR") != NULL && getauxval(AT_SECURE) == 0)
+    bindtextdomain(GETTEXT_PACKAGE, g_getenv("SMOOTHTASK_LOCALEDIR"));
+  else
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
   textdomain(GETTEXT_PACKAGE);
 

@@ -121,6 +121,18 @@ st_dump_json(const StSnapshot *snap, guint top)
   return g_string_free(s, FALSE);
 }
 
+/* Right-aligns text in a column of width characters (not bytes: headings
+ * and sizes are translated, "МиБ" is six bytes). */
+static void
+pad(GString *s, const char *text, guint width)
+{
+  glong n = g_utf8_strlen(text, -1);
+  for (glong i = n; i < (glong)width; i++)
+    g_string_append_c(s, ' ');
+  g_string_append(s, text);
+  g_string_append_c(s, ' ');
+}
+
 static char *
 fmt_pct(gdouble v)
 {
@@ -165,8 +177,12 @@ st_dump_table(const StSnapshot *snap, guint top)
     g_string_append_printf(s, _("CPU of no listed process: %s of one CPU\n\n"), un);
   }
   if (snap->apps->len > 0) {
-    g_string_append_printf(s, "%8s %7s %10s %12s %6s  %s\n", _("MAIN PID"), _("CPU%"), _("RSS"),
-                           _("SYSCALLS/S"), _("PROCS"), _("APPLICATION"));
+    pad(s, _("MAIN PID"), 8);
+    pad(s, _("CPU%"), 7);
+    pad(s, _("RSS"), 10);
+    pad(s, _("SYSCALLS/S"), 12);
+    pad(s, _("PROCS"), 6);
+    g_string_append_printf(s, " %s\n", _("APPLICATION"));
     for (guint i = 0; i < snap->apps->len && (top == 0 || i < top); i++) {
       const StAppGroup *g = &g_array_index(snap->apps, StAppGroup, i);
       g_autofree char *cpu = st_value_available(g->cpu_percent)
@@ -175,13 +191,24 @@ st_dump_table(const StSnapshot *snap, guint top)
       g_autofree char *rss = g_format_size_full(g->rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
       g_autofree char *rate = fmt_rate(g->syscalls_per_s);
       g_autofree char *name = st_sanitize_name(g->name, -1);
-      g_string_append_printf(s, "%8d %7s %10s %12s %6u  %s\n", g->main_pid, cpu, rss, rate,
-                             g->n_processes, name);
+      char num[16];
+      g_snprintf(num, sizeof(num), "%d", g->main_pid);
+      pad(s, num, 8);
+      pad(s, cpu, 7);
+      pad(s, rss, 10);
+      pad(s, rate, 12);
+      g_snprintf(num, sizeof(num), "%u", g->n_processes);
+      pad(s, num, 6);
+      g_string_append_printf(s, " %s\n", name);
     }
     g_string_append_c(s, '\n');
   }
-  g_string_append_printf(s, "%8s %6s %7s %10s %12s  %s\n", _("PID"), _("UID"), _("CPU%"), _("RSS"),
-                         _("SYSCALLS/S"), _("NAME"));
+  pad(s, _("PID"), 8);
+  pad(s, _("UID"), 6);
+  pad(s, _("CPU%"), 7);
+  pad(s, _("RSS"), 10);
+  pad(s, _("SYSCALLS/S"), 12);
+  g_string_append_printf(s, " %s\n", _("NAME"));
   for (guint i = 0; i < order->len && (top == 0 || i < top); i++) {
     const StProcess *p = &g_array_index(snap->processes, StProcess, g_array_index(order, guint, i));
     g_autofree char *cpu = st_value_available(p->cpu_percent)
@@ -190,7 +217,15 @@ st_dump_table(const StSnapshot *snap, guint top)
     g_autofree char *rss = g_format_size_full(p->rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
     g_autofree char *rate = fmt_rate(p->syscalls_per_s);
     g_autofree char *name = st_sanitize_name(st_process_name(p), -1);
-    g_string_append_printf(s, "%8d %6u %7s %10s %12s  %s\n", p->pid, p->uid, cpu, rss, rate, name);
+    char num[16];
+    g_snprintf(num, sizeof(num), "%d", p->pid);
+    pad(s, num, 8);
+    g_snprintf(num, sizeof(num), "%u", p->uid);
+    pad(s, num, 6);
+    pad(s, cpu, 7);
+    pad(s, rss, 10);
+    pad(s, rate, 12);
+    g_string_append_printf(s, " %s\n", name);
   }
   return g_string_free(s, FALSE);
 }

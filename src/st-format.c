@@ -9,14 +9,18 @@
 char *
 st_format_duration(gdouble seconds)
 {
-  guint s = seconds > 0 ? (guint)(seconds + 0.5) : 0;
+  guint s = seconds > 0 && seconds < G_MAXUINT / 2 ? (guint)(seconds + 0.5) : 0;
+  guint n;
+
+  /* The plural form follows the number printed, after rounding. */
   if (s < 90)
     return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u second", "%u seconds", s), s);
-  if (s < 90 * 60)
-    return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u minute", "%u minutes", s / 60),
-                           (s + 30) / 60);
-  return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u hour", "%u hours", s / 3600),
-                         (s + 1800) / 3600);
+  if (s < 90 * 60) {
+    n = (s + 30) / 60;
+    return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u minute", "%u minutes", n), n);
+  }
+  n = (s + 1800) / 3600;
+  return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u hour", "%u hours", n), n);
 }
 
 char *
@@ -32,7 +36,9 @@ st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes)
         return g_strdup_printf(_("%.1fM syscalls/s"), value / 1e6);
       if (value >= 1e4)
         return g_strdup_printf(_("%.0fk syscalls/s"), value / 1e3);
-      return g_strdup_printf(_("%.0f syscalls/s"), value);
+      return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%.0f syscall/s", "%.0f syscalls/s",
+                                         (gulong)MIN(value + 0.5, (gdouble)G_MAXULONG)),
+                             value);
     case ST_METRIC_PROCESS_MEMORY:
     case ST_METRIC_APP_MEMORY:
       if (mem_total_bytes > 0) {

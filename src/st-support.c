@@ -74,12 +74,19 @@ st_support_check(void)
                          yes_no(st_privileges_has(CAP_SYS_ADMIN_BIT)));
   row(_("Privileges"), caps);
 
+  /* The real programs, loaded and attached as the agent would. */
+  bpf = st_backend_bpf_new(&bpf_error);
+  bpf_ok = bpf != NULL;
+  if (bpf_ok)
+    bpf->free(bpf);
+
 #ifdef HAVE_BPF
   {
     libbpf_print_fn_t old = libbpf_set_print(quiet_print);
-    g_autofree char *progs =
-        g_strdup_printf(_("tracing %s, raw tracepoint %s"), probe_prog(BPF_PROG_TYPE_TRACING),
-                        probe_prog(BPF_PROG_TYPE_RAW_TRACEPOINT));
+    /* libbpf 1.1 cannot probe tracing programs (tp_btf, iter) without a
+     * target: the answer for them is whether ours loaded. */
+    g_autofree char *progs = g_strdup_printf(_("tracing %s, raw tracepoint %s"), yes_no(bpf_ok),
+                                             probe_prog(BPF_PROG_TYPE_RAW_TRACEPOINT));
     g_autofree char *maps =
         g_strdup_printf(_("task storage %s, per-CPU array %s"),
                         probe_map(BPF_MAP_TYPE_TASK_STORAGE), probe_map(BPF_MAP_TYPE_PERCPU_ARRAY));
@@ -89,11 +96,8 @@ st_support_check(void)
   }
 #endif
 
-  bpf = st_backend_bpf_new(&bpf_error);
-  bpf_ok = bpf != NULL;
   if (bpf_ok) {
     row(_("BPF collector"), _("works (programs loaded and attached)"));
-    bpf->free(bpf);
   } else {
     row(_("BPF collector"), bpf_error->message);
   }

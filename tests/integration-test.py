@@ -69,6 +69,7 @@ class SmoothTaskTestCase(unittest.TestCase):
             "GSETTINGS_SCHEMA_DIR": SCHEMA_DIR,
             "G_DEBUG": "fatal-criticals",
             "LC_ALL": "C.UTF-8",
+            "SMOOTHTASK_LOCALEDIR": os.path.join(BUILD, "po"),
         })
         self.env.pop("LANGUAGE", None)
         self.mock = None
@@ -501,6 +502,38 @@ class AppTest(SmoothTaskTestCase):
         for child in children:
             child.kill()
             child.wait()
+        self.stop_agent()
+
+
+class RussianTest(SmoothTaskTestCase):
+    def russian_env(self):
+        locales = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout
+        ru = [l for l in locales.split() if l.lower().startswith("ru_ru")]
+        if not ru:
+            self.skipTest("no ru_RU locale installed (./dev.sh test generates one as root)")
+        env = dict(self.env, LANGUAGE="ru", LANG=ru[0])
+        env.pop("LC_ALL")
+        return env
+
+    def test_check_in_russian(self):
+        r = subprocess.run([AGENT, "--check"], env=self.russian_env(), capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Ядро", r.stdout)
+        self.assertNotIn("Kernel", r.stdout)
+
+    def test_notification_in_russian(self):
+        env = self.russian_env()
+        self.start_mock()
+        self.write_settings()
+        self.start_agent(env=env)
+        child = self.start_busy("st-ru-busy")
+        calls = eventually(lambda: self.calls_for(child.pid) or
+                           [c for c in self.notify_calls() if "st-ru-busy" in c["body"]],
+                           timeout=8)
+        self.assertTrue(calls, self.agent_log())
+        self.assertRegex(calls[0]["summary"], "[А-Яа-я]")
+        self.assertRegex(calls[0]["body"], "[А-Яа-я]")
         self.stop_agent()
 
 
