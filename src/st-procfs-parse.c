@@ -225,7 +225,9 @@ st_parse_pid_stat(const char *buf, gsize len, StPidStat *out, GError **error)
   out->num_threads = threads;
   if (!read_u64(&c, &v)) /* 21: itrealvalue */
     goto truncated;
-  if (!read_u64(&c, &out->start_ticks)) /* 22 */
+  /* Field 23 follows in every kernel: without a separator after 22, the
+   * file was cut inside the start time and the number is wrong. */
+  if (!read_u64(&c, &out->start_ticks) || c.p >= end || *c.p != ' ') /* 22 */
     goto truncated;
   return TRUE;
 

@@ -1,0 +1,229 @@
+/* test-procfs.c: the /proc parsers and display names on fixture text:
+ * hostile process names, truncated files, unterminated buffers. */
+#include "st-backend.h"
+#include "st-names.h"
+#include "st-procfs-parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A copy without a NUL after it, so that an overread is caught by ASan. */
+static char *
+exact(const char *text, gsize len)
+{
+  return g_memdup2(text, MAX(len, 1));
+}
+
+static gboolean
+parse_stat(const char *text, gsize len, StPidStat *st, GError **error)
+{
+  g_autofree char *buf = exact(text, len);
+  return st_parse_pid_stat(buf, len, st, error);
+}
+
+#define TAIL                                                                                       \
+  " S 1 4242 4242 0 -1 4194560 2000 0 0 0 1234 567 0 0 20 0 3 0 98765 1000000 250 "                \
+  "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n"
+
+static void
+check_comm(const char *comm_in_file, const char *expected_comm)
+{
+  g_autofree char *text = g_strdup_printf("4242 (%s)" TAIL, comm_in_file);
+  g_autoptr(GError) error = NULL;
+  StPidStat st;
+
+  g_assert_true(parse_stat(text, strlen(text), &st, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(st.pid, ==, 4242);
+  g_assert_cmpstr(st.comm, ==, expected_comm);
+  g_assert_cmpint(st.state, ==, 'S');
+  g_assert_cmpint(st.ppid, ==, 1);
+  g_assert_cmpuint(st.utime_ticks, ==, 1234);
+  g_assert_cmpuint(st.stime_ticks, ==, 567);
+  g_assert_cmpint(st.num_threads, ==, 3);
+  g_assert_cmpuint(st.start_ticks, ==, 98765);
+}
+
+static void
+test_pid_stat_names(void)
+{
+  check_comm("firefox", "firefox");
+  check_comm("Web Content", "Web Content");
+  check_comm("a) 1 (b", "a) 1 (b");
+  check_comm(")(", ")(");
+  check_comm("two\nlines", "two\nlines");
+  check_comm("\xff\xfe bad", "\xff\xfe bad");
+  check_comm("<b>x</b>&\"", "<b>x</b>&\"");
+  check_comm("", "");
+  /* Longer than the kernel's 15 bytes: kept to what fits. */
+  check_comm("0123456789abcdefXYZ", "0123456789abcde");
+}
+
+static void
+test_pid_stat_truncated(void)
+{
+  const char *full = "4242 (cat) R 1 4242 4242 0 -1 0 0 0 0 0 10 20 0 0 20 0 1 0 555 0 0\n";
+  StPidStat st;
+
+  /* Every prefix short of the start time is an error, never garbage. */
+  for (gsize len = 0; len < strlen(full); len++) {
+    g_autoptr(GError) error = NULL;
+    gboolean ok = parse_stat(full, len, &st, &error);
+    if (len <= strlen("4242 (cat) R 1 4242 4242 0 -1 0 0 0 0 0 10 20 0 0 20 0 1 0 555")) {
+      g_assert_false(ok);
+      g_assert_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_TRUNCATED);
+    }
+  }
+  g_assert_true(parse_stat(full, strlen(full), &st, NULL));
+  g_assert_cmpuint(st.start_ticks, ==, 555);
+  g_assert_false(parse_stat("x (y) S", 7, &st, NULL));
+  g_assert_false(parse_stat("-5 (y) S 1", 10, &st, NULL));
+  g_assert_false(parse_stat("99999999999999999999 (y)", 24, &st, NULL));
+}
+
+static void
+test_statm(void)
+{
+  guint64 resident = 0;
+  g_assert_true(st_parse_statm("1000 250 100 10 0 200 0\n", 24, &resident, NULL));
+  g_assert_cmpuint(resident, ==, 250);
+  g_assert_false(st_parse_statm("1000", 4, &resident, NULL));
+  g_assert_false(st_parse_statm("", 0, &resident, NULL));
+  g_assert_false(st_parse_statm("abc def", 7, &resident, NULL));
+}
+
+static char *
+fixture(const char *name, gsize *len)
+{
+  g_autofree char *path = g_test_build_filename(G_TEST_DIST, "fixtures", name, NULL);
+  char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, len, NULL));
+  return text;
+}
+
+static void
+test_meminfo(void)
+{
+  const char *text = "MemTotal:       16000000 kB\nMemFree:  100 kB\n"
+                     "MemAvailable:    4000000 kB\nSwapTotal: 2000 kB\nSwapFree: 500 kB\n";
+  const char *no_avail = "MemTotal: 16000000 kB\nMemFree: 100 kB\n";
+  g_autofree char *real = NULL;
+  gsize len;
+  StMemInfo mi;
+
+  g_assert_true(st_parse_meminfo(text, strlen(text), &mi, NULL));
+  g_assert_cmpuint(mi.total_bytes, ==, G_GUINT64_CONSTANT(16000000) * 1024);
+  g_assert_cmpuint(mi.available_bytes, ==, G_GUINT64_CONSTANT(4000000) * 1024);
+  g_assert_cmpuint(mi.swap_total_bytes, ==, 2000 * 1024);
+  g_assert_cmpuint(mi.swap_free_bytes, ==, 500 * 1024);
+  g_assert_false(st_parse_meminfo(no_avail, strlen(no_avail), &mi, NULL));
+  /* Cut in the middle of MemAvailable's number: still a value, or an error,
+   * never a crash; cut before it: an error. */
+  g_assert_false(st_parse_meminfo(text, 30, &mi, NULL));
+
+  real = fixture("meminfo", &len);
+  g_assert_true(st_parse_meminfo(real, len, &mi, NULL));
+  g_assert_cmpuint(mi.total_bytes, >, 0);
+  g_assert_cmpuint(mi.available_bytes, <=, mi.total_bytes);
+}
+
+static void
+test_cpu_times(void)
+{
+  g_autofree char *real = NULL;
+  gsize len;
+  StCpuTimes a = {0}, b = {0};
+  gdouble busy, user, sys, idle;
+  const char *line = "cpu  100 0 50 850 0 0 0 0 0 0\ncpu0 50 0 25 425 0 0 0 0 0 0\n"
+                     "cpu1 50 0 25 425 0 0 0 0 0 0\nintr 1\n";
+
+  g_assert_true(st_parse_cpu_times(line, strlen(line), &a, NULL));
+  g_assert_cmpuint(a.n_cpus, ==, 2);
+  g_assert_cmpuint(a.user, ==, 100);
+  g_assert_cmpuint(a.idle, ==, 850);
+  b = a;
+  b.user += 30;
+  b.system += 10;
+  b.idle += 60;
+  b.steal += 1000; /* the hypervisor's, not ours */
+  g_assert_true(st_cpu_times_delta(&a, &b, &busy, &user, &sys, &idle));
+  g_assert_cmpfloat_with_epsilon(busy, 40.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon(user, 30.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon(sys, 10.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon(idle, 60.0, 1e-9);
+  /* Backwards (CPU unplugged) or no change: no figure. */
+  g_assert_false(st_cpu_times_delta(&b, &a, &busy, &user, &sys, &idle));
+  g_assert_false(st_cpu_times_delta(&a, &a, &busy, &user, &sys, &idle));
+  g_assert_false(st_parse_cpu_times("intr 1\n", 7, &a, NULL));
+  g_assert_false(st_parse_cpu_times("cpu  1 2\n", 9, &a, NULL));
+
+  real = fixture("stat", &len);
+  g_assert_true(st_parse_cpu_times(real, len, &a, NULL));
+  g_assert_cmpuint(a.n_cpus, >=, 1);
+}
+
+static void
+check_name(const char *cmdline, gsize len, const char *comm, const char *expected)
+{
+  g_autofree char *buf = exact(cmdline, len);
+  g_autofree char *name = st_display_name(len > 0 ? buf : NULL, len, comm);
+  g_assert_cmpstr(name, ==, expected);
+  g_assert_true(g_utf8_validate(name, -1, NULL));
+}
+
+static void
+test_display_names(void)
+{
+  const char ff[] = "/usr/lib/firefox/firefox\0-contentproc\0";
+  const char app[] = "/opt/My App/app\0--flag\0";
+  const char bad[] = "/bin/\xff\xfe\0";
+
+  check_name(ff, sizeof(ff) - 1, "Web Content", "firefox");
+  check_name("sshd: user@pts/0", 16, "sshd", "sshd:");
+  check_name(app, sizeof(app) - 1, "app", "app");
+  check_name("", 0, "kworker/0:1", "kworker/0:1");
+  check_name("<b>x</b>&\"\0", 11, "x", "b>&\"");
+  {
+    g_autofree char *name = st_display_name(bad, sizeof(bad) - 1, "bad");
+    g_assert_true(g_utf8_validate(name, -1, NULL));
+    g_assert_nonnull(strstr(name, "\xef\xbf\xbd")); /* U+FFFD */
+  }
+  {
+    g_autofree char *clean = st_sanitize_name("a\nb\tc\x1b[0m", -1);
+    g_assert_cmpstr(clean, ==, "a b c [0m");
+  }
+  {
+    /* Markup is kept as text here: escaping is the formatter's job. */
+    g_autofree char *clean = st_sanitize_name("<b>x</b>", -1);
+    g_assert_cmpstr(clean, ==, "<b>x</b>");
+  }
+}
+
+static void
+test_process_gone(void)
+{
+  int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char buf[64];
+  g_assert_cmpint(procfd, >=, 0);
+  /* Between readdir() and open() the process exits: ENOENT, not a crash. */
+  errno = 0;
+  g_assert_cmpint(st_read_small_file(procfd, "2147483647/stat", buf, sizeof(buf)), ==, -1);
+  g_assert_cmpint(errno, ==, ENOENT);
+  close(procfd);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/procfs/pid-stat/names", test_pid_stat_names);
+  g_test_add_func("/procfs/pid-stat/truncated", test_pid_stat_truncated);
+  g_test_add_func("/procfs/statm", test_statm);
+  g_test_add_func("/procfs/meminfo", test_meminfo);
+  g_test_add_func("/procfs/cpu-times", test_cpu_times);
+  g_test_add_func("/procfs/display-names", test_display_names);
+  g_test_add_func("/procfs/process-gone", test_process_gone);
+  return g_test_run();
+}
