@@ -60,7 +60,6 @@ BPF_PROG(on_task_exit, struct task_struct *p)
   struct task_struct *leader = task->group_leader;
   struct task_struct *parent;
   struct st_task_counts *mine, *lead, *pc;
-  __u64 exec_ns, syscalls = 0, child_ns = 0;
 
   if (task != leader) {
     mine = bpf_task_storage_get(&task_counts, task, 0, 0);
@@ -70,26 +69,22 @@ BPF_PROG(on_task_exit, struct task_struct *p)
         __sync_fetch_and_add(&lead->reaped, mine->own + mine->reaped);
     }
   }
-  /* The last thread of the process: charge the whole process to its parent,
-   * so that work done by processes living less than one sample (a compiler
-   * storm) is still seen, as the parent's. Threads released earlier have
-   * their time in signal->sum_sched_runtime; this one's is still its own. */
+  /* The last thread of the process: charge its syscalls to its parent, so
+   * that processes living less than one sample (a compiler storm) are still
+   * seen, as the parent's. Their CPU time needs no hook: the kernel adds it
+   * to the parent's signal->cutime/cstime when it reaps them, after the
+   * exit path has run to its end, which this tracepoint has not. */
   if (BPF_CORE_READ(task, signal, live.counter) != 0)
     return 0;
-  exec_ns = BPF_CORE_READ(task, signal, sum_sched_runtime) + task->se.sum_exec_runtime;
   lead = bpf_task_storage_get(&task_counts, leader, 0, 0);
-  if (lead) {
-    syscalls = lead->own + lead->reaped + lead->child_syscalls;
-    child_ns = lead->child_exec_ns;
-  }
+  if (!lead)
+    return 0;
   parent = task->real_parent;
   if (!parent)
     return 0;
   pc = bpf_task_storage_get(&task_counts, parent->group_leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-  if (pc) {
-    __sync_fetch_and_add(&pc->child_exec_ns, exec_ns + child_ns);
-    __sync_fetch_and_add(&pc->child_syscalls, syscalls);
-  }
+  if (pc)
+    __sync_fetch_and_add(&pc->child_syscalls, lead->own + lead->reaped + lead->child_syscalls);
   return 0;
 }
 
@@ -140,14 +135,14 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
     rec.dead_exec_ns = BPF_CORE_READ(task, signal, sum_sched_runtime);
     rec.rss_pages = rss_pages;
     rec.ppid = BPF_CORE_READ(task, real_parent, tgid);
+    /* Reaped children, exact: the kernel's own sum of their runtime. */
+    rec.child_exec_ns = BPF_CORE_READ(task, signal, cutime) + BPF_CORE_READ(task, signal, cstime);
   }
   counts = bpf_task_storage_get(&task_counts, task, 0, 0);
   if (counts) {
     rec.syscalls = counts->own + counts->reaped;
-    if (task == leader) {
-      rec.child_exec_ns = counts->child_exec_ns;
+    if (task == leader)
       rec.child_syscalls = counts->child_syscalls;
-    }
   }
   bpf_seq_write(seq, &rec, sizeof(rec));
   return 0;

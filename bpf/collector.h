@@ -21,10 +21,8 @@
 struct st_task_counts {
   __u64 own;
   __u64 reaped;
-  /* Charged by children (whole processes) that exited: their CPU time and
-   * syscalls, including what their own children charged to them. Updated
-   * atomically at exit only. */
-  __u64 child_exec_ns;
+  /* Syscalls of children (whole processes) that exited, including what their
+   * own children charged to them. Updated atomically at exit only. */
   __u64 child_syscalls;
 };
 
@@ -36,7 +34,7 @@ struct st_task_rec {
   __u32 flags;
   __u32 ppid; /* leader only: the parent process */
   __u32 pad;
-  __u64 child_exec_ns;    /* leader only: charged by exited children */
+  __u64 child_exec_ns;    /* leader only: signal->cutime + cstime (reaped children) */
   __u64 child_syscalls;   /* leader only */
   __u64 start_time_ns;    /* group leader's start_time, CLOCK_MONOTONIC ns */
   __u64 exec_ns;          /* this thread's se.sum_exec_runtime */
