@@ -359,7 +359,10 @@ app_alerting(StEngine *self, const char *app_id, StMetric app_metric)
   return g_hash_table_contains(self->alerts, key);
 }
 
-static void
+/* Feeds one value to the alert of (metric, subject); returns the alert when
+ * it lives on. Unknown is not zero: an unavailable value neither raises nor
+ * clears, it only keeps the alert as it is. */
+static Alert *
 observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, const StProcess *proc,
         gdouble value, gint64 now_us)
 {
@@ -372,9 +375,11 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
 
   if (a != NULL)
     a->seen = TRUE;
+  if (!st_value_available(value))
+    return a;
   if (a == NULL) {
     if (value < threshold)
-      return;
+      return NULL;
     a = g_new0(Alert, 1);
     a->metric = metric;
     a->state = STATE_PENDING;
@@ -397,7 +402,7 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
       g_ptr_array_add(out, d);
     }
     g_hash_table_remove(self->alerts, key);
-    return;
+    return NULL;
   }
   if (proc != NULL && g_strcmp0(a->name, st_process_name(proc)) != 0) {
     g_free(a->name);
@@ -407,6 +412,7 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
   d = step(self, key, a, value, now_us);
   if (d != NULL)
     g_ptr_array_add(out, d);
+  return a;
 }
 
 GPtrArray *
@@ -440,16 +446,8 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_PRESSURE_IO; m++) {
     gdouble value = system_value(m, snap);
     /* Unknown is not zero: an unavailable figure neither raises nor clears. */
-    if (!metric_enabled(c, m) || snoozed(c, m, NULL, now_us)) {
+    if (!metric_enabled(c, m) || snoozed(c, m, NULL, now_us))
       continue; /* withdrawn below, as not seen */
-    }
-    if (!st_value_available(value)) {
-      g_autofree char *key = g_strdup_printf("%s/system", st_metric_to_string(m));
-      Alert *a = g_hash_table_lookup(self->alerts, key);
-      if (a != NULL)
-        a->seen = TRUE;
-      continue;
-    }
     observe(self, out, m, "system", NULL, value, now_us);
   }
 
@@ -466,22 +464,12 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     as_proc.display_name = g->name;
     for (StMetric m = ST_METRIC_APP_CPU; m <= ST_METRIC_APP_SYSCALLS; m++) {
       gdouble value = app_value(m, snap, g);
+      Alert *a;
       if (!metric_enabled(c, m) || snoozed(c, m, g->name, now_us))
         continue;
-      if (!st_value_available(value)) {
-        g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(m), subject);
-        Alert *a = g_hash_table_lookup(self->alerts, key);
-        if (a != NULL)
-          a->seen = TRUE;
-        continue;
-      }
-      observe(self, out, m, subject, &as_proc, value, now_us);
-      {
-        g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(m), subject);
-        Alert *a = g_hash_table_lookup(self->alerts, key);
-        if (a != NULL && a->icon == NULL)
-          a->icon = g_strdup(g->icon);
-      }
+      a = observe(self, out, m, subject, &as_proc, value, now_us);
+      if (a != NULL && a->icon == NULL)
+        a->icon = g_strdup(g->icon);
     }
   }
 
@@ -498,13 +486,6 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       if (!metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
           app_alerting(self, p->app_id, m - ST_METRIC_PROCESS_CPU + ST_METRIC_APP_CPU))
         continue;
-      if (!st_value_available(value)) {
-        g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(m), subject);
-        Alert *a = g_hash_table_lookup(self->alerts, key);
-        if (a != NULL)
-          a->seen = TRUE;
-        continue;
-      }
       observe(self, out, m, subject, p, value, now_us);
     }
   }
