@@ -140,103 +140,107 @@ void
 st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, guint64 interval_ns,
                   StNameResolver resolve, gpointer resolve_data, StSnapshot *snap)
 {
-  g_autoptr(GHashTable) next = st_collector_prev_table_new();
-  g_autoptr(GHashTable) current = g_hash_table_new(NULL, NULL);
-  g_autoptr(GHashTable) seen_cpu = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+  /* Runs every sample over every process: entries are updated in place,
+   * nothing is allocated for a process already known. */
+  g_autoptr(GArray) bases = g_array_sized_new(FALSE, FALSE, sizeof(guint64) * 2, raw->procs->len);
+  g_autoptr(GHashTable) sub = NULL;
   gdouble secs = (gdouble)interval_ns / 1e9;
   gboolean rates = have_prev && interval_ns > 0;
   GHashTableIter iter;
-  gpointer k, v;
+  gpointer v;
 
   st_snapshot_clear_processes(snap);
-  /* A child that was listed and has exited since is charged to its parent
-   * in full by the BPF backend; the part already reported as the child's
-   * own (its last reading) comes off the parent's delta. */
-  if (raw->charges_children && rates) {
-    for (guint i = 0; i < raw->procs->len; i++) {
-      const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
-      g_hash_table_insert(current, GINT_TO_POINTER(r->pid), (gpointer)r);
-    }
-    g_hash_table_iter_init(&iter, prev);
-    while (g_hash_table_iter_next(&iter, &k, &v)) {
-      const StCollectorPrev *gone = v;
-      const StRawProcess *now = g_hash_table_lookup(current, k);
-      guint64 *sub;
-      if ((now != NULL && now->start_time == gone->start_time) || gone->ppid <= 0)
-        continue;
-      sub = g_hash_table_lookup(seen_cpu, GINT_TO_POINTER(gone->ppid));
-      if (sub == NULL) {
-        sub = g_new0(guint64, 2);
-        g_hash_table_insert(seen_cpu, GINT_TO_POINTER(gone->ppid), sub);
-      }
-      sub[0] += gone->cpu_time_ns;
-      sub[1] += gone->syscalls;
-    }
-  }
+  g_hash_table_iter_init(&iter, prev);
+  while (g_hash_table_iter_next(&iter, NULL, &v))
+    ((StCollectorPrev *)v)->seen = FALSE;
+
   for (guint i = 0; i < raw->procs->len; i++) {
     const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
-    StCollectorPrev *old = g_hash_table_lookup(prev, GINT_TO_POINTER(r->pid));
-    StCollectorPrev *keep = g_new0(StCollectorPrev, 1);
+    StCollectorPrev *e = g_hash_table_lookup(prev, GINT_TO_POINTER(r->pid));
+    guint64 base[2] = {0, 0};
     StProcess p = {0};
-    guint64 base_cpu = 0, base_sys = 0;
 
     /* Same pid, other start time: the pid was reused, this is a new process. */
-    if (old != NULL && old->start_time != r->start_time)
-      old = NULL;
-    if (old != NULL) {
-      const guint64 *sub = g_hash_table_lookup(seen_cpu, GINT_TO_POINTER(r->pid));
-      base_cpu = old->cpu_time_ns + (sub != NULL ? sub[0] : 0);
-      base_sys = old->syscalls + (sub != NULL ? sub[1] : 0);
-      keep->display_name = g_steal_pointer(&old->display_name);
-      keep->app_id = g_steal_pointer(&old->app_id);
-      keep->age = old->age + 1;
+    if (e != NULL && e->start_time != r->start_time) {
+      g_hash_table_remove(prev, GINT_TO_POINTER(r->pid));
+      e = NULL;
+    }
+    if (e == NULL) {
+      e = g_new0(StCollectorPrev, 1);
+      e->start_time = r->start_time;
+      resolve(r->pid, r->comm, &e->display_name, &e->app_id, resolve_data);
+      g_hash_table_insert(prev, GINT_TO_POINTER(r->pid), e);
+    } else {
+      base[0] = e->cpu_time_ns;
+      base[1] = e->syscalls;
+      e->age++;
       /* Desktops move a new process into its app scope just after it
        * starts: look again during its first samples. */
-      if (keep->app_id == NULL && keep->age < 3) {
-        g_autofree char *unused = NULL;
-        resolve(r->pid, r->comm, &unused, &keep->app_id, resolve_data);
-      }
-    } else {
-      resolve(r->pid, r->comm, &keep->display_name, &keep->app_id, resolve_data);
+      if (e->app_id == NULL && e->age < 3)
+        resolve(r->pid, r->comm, NULL, &e->app_id, resolve_data);
     }
-    keep->start_time = r->start_time;
-    keep->ppid = r->ppid;
-    keep->cpu_time_ns = r->cpu_time_ns;
-    keep->syscalls = r->syscalls;
+    e->seen = TRUE;
+    e->ppid = r->ppid;
+    e->cpu_time_ns = r->cpu_time_ns;
+    e->syscalls = r->syscalls;
+    g_array_append_val(bases, base);
 
     p.pid = r->pid;
     p.ppid = r->ppid;
-    p.app_id = g_strdup(keep->app_id);
+    p.app_id = g_strdup(e->app_id);
     p.start_time = r->start_time;
     p.uid = r->uid;
     memcpy(p.comm, r->comm, sizeof(p.comm));
     p.comm[sizeof(p.comm) - 1] = '\0';
-    p.display_name = g_strdup(keep->display_name);
+    p.display_name = g_strdup(e->display_name);
     p.cpu_time_ns = r->cpu_time_ns;
     p.rss_bytes = r->rss_bytes;
     p.syscalls = r->syscalls;
-    /* A process born during the interval counts from zero. Counters of one
-     * process never go backwards, but a thread's time moves to its group's
-     * dead-thread total at exit and may be seen twice or not at all for one
-     * read: clamp rather than report a negative rate. */
-    p.cpu_percent =
-        rates ? 100.0 * (gdouble)(r->cpu_time_ns - MIN(base_cpu, r->cpu_time_ns)) / 1e9 / secs
-              : NAN;
-    p.syscalls_per_s = rates && raw->has_syscalls
-                           ? (gdouble)(r->syscalls - MIN(base_sys, r->syscalls)) / secs
-                           : NAN;
     g_array_append_val(snap->processes, p);
-    g_hash_table_replace(next, GINT_TO_POINTER(r->pid), keep);
+  }
+
+  /* Exited processes are dropped. With the BPF backend a parent's counters
+   * include its reaped children in full, so a child that was listed before
+   * has its last reading taken off the parent's delta: counted once. */
+  g_hash_table_iter_init(&iter, prev);
+  while (g_hash_table_iter_next(&iter, NULL, &v)) {
+    const StCollectorPrev *gone = v;
+    if (gone->seen)
+      continue;
+    if (raw->charges_children && rates && gone->ppid > 0) {
+      guint64 *acc;
+      if (sub == NULL)
+        sub = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+      acc = g_hash_table_lookup(sub, GINT_TO_POINTER(gone->ppid));
+      if (acc == NULL) {
+        acc = g_new0(guint64, 2);
+        g_hash_table_insert(sub, GINT_TO_POINTER(gone->ppid), acc);
+      }
+      acc[0] += gone->cpu_time_ns;
+      acc[1] += gone->syscalls;
+    }
+    g_hash_table_iter_remove(&iter);
+  }
+
+  for (guint i = 0; i < snap->processes->len; i++) {
+    StProcess *p = &g_array_index(snap->processes, StProcess, i);
+    const guint64 *base = (const guint64 *)(void *)(bases->data + i * sizeof(guint64) * 2);
+    const guint64 *less = sub != NULL ? g_hash_table_lookup(sub, GINT_TO_POINTER(p->pid)) : NULL;
+    guint64 base_cpu = base[0] + (less != NULL && base[0] != 0 ? less[0] : 0);
+    guint64 base_sys = base[1] + (less != NULL && base[0] != 0 ? less[1] : 0);
+
+    /* A process born during the interval counts from zero (base 0).
+     * Counters of one process never go backwards, but a thread's time moves
+     * to its group's dead-thread total at exit and may be seen twice or not
+     * at all for one read: clamp rather than report a negative rate. */
+    p->cpu_percent =
+        rates ? 100.0 * (gdouble)(p->cpu_time_ns - MIN(base_cpu, p->cpu_time_ns)) / 1e9 / secs
+              : NAN;
+    p->syscalls_per_s = rates && raw->has_syscalls
+                            ? (gdouble)(p->syscalls - MIN(base_sys, p->syscalls)) / secs
+                            : NAN;
   }
   g_array_sort(snap->processes, cmp_proc_pid);
-
-  /* Exited processes are simply not carried over. */
-  g_hash_table_remove_all(prev);
-  g_hash_table_iter_init(&iter, next);
-  while (g_hash_table_iter_next(&iter, &k, &v)) {
-    g_hash_table_iter_steal(&iter);
-    g_hash_table_insert(prev, k, v);
-  }
 }
 
 static void
@@ -246,9 +250,11 @@ resolve_name(gint32 pid, const char *comm, char **display_name, char **app_id, g
   char path[32], buf[4096];
   gssize n;
 
-  g_snprintf(path, sizeof(path), "%d/cmdline", pid);
-  n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));
-  *display_name = st_display_name(n > 0 ? buf : NULL, n > 0 ? (gsize)n : 0, comm);
+  if (display_name != NULL) {
+    g_snprintf(path, sizeof(path), "%d/cmdline", pid);
+    n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));
+    *display_name = st_display_name(n > 0 ? buf : NULL, n > 0 ? (gsize)n : 0, comm);
+  }
   g_snprintf(path, sizeof(path), "%d/cgroup", pid);
   n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));
   *app_id = n > 0 ? st_app_id_from_cgroup(buf, (gsize)n) : NULL;

@@ -46,11 +46,13 @@ typedef struct {
   guint64 syscalls;
   char *display_name;
   char *app_id;
-  guint age; /* samples this process has been seen in */
+  guint age;     /* samples this process has been seen in */
+  gboolean seen; /* in the reading being folded */
 } StCollectorPrev;
 
-/* Looks up what a new process is called and which application it belongs
- * to; called once per process, not per sample. */
+/* Looks up what a new process is called (skipped when display_name is NULL)
+ * and which application it belongs to; called once per process, not per
+ * sample, but for the application during a process's first samples. */
 typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **app_id,
                                gpointer data);
 
