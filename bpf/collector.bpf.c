@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* collector.bpf.c: SmoothTask's kernel side.
  *
- * - on_sys_enter counts syscalls: one per-CPU slot for the system and one
- *   task-local counter per thread (cheaper than a tgid hash, freed with the
- *   task, so pid reuse can never inherit a count).
+ * - on_sys_enter counts syscalls in a per-CPU slot: the system total, and
+ *   the "pending" count of the task running on that CPU. on_switch moves
+ *   the pending count into the task's task-local counter when it leaves the
+ *   CPU; the iterator adds a running task's pending count from its CPU's
+ *   slot. So the hot path, paid by every syscall of the machine, is one
+ *   per-CPU array update; the per-task work is paid per context switch,
+ *   which is far rarer. Kernels without bpf_map_lookup_percpu_elem (before
+ *   5.19) use on_sys_enter_direct, which updates the task counter itself.
+ *   Task storage is cheaper than a tgid hash and is freed with the task, so
+ *   pid reuse can never inherit a count.
  * - on_task_exit folds an exiting thread's count into its group leader so that
  *   per-process totals survive thread churn.
  * - iter_tasks_* emit one record per thread in a single read per sample; the
@@ -31,24 +38,64 @@ struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
-  __type(value, __u64);
-} sys_syscalls SEC(".maps");
+  __type(value, struct st_cpu_counts);
+} cpu_counts SEC(".maps");
+
+/* Set by user space before load: the deferred scheme is in use. */
+const volatile bool deferred = false;
 
 SEC("tp_btf/sys_enter")
 int
 BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
+  __u32 zero = 0;
+  struct st_cpu_counts *c = bpf_map_lookup_elem(&cpu_counts, &zero);
+
+  if (c) {
+    c->total += 1;
+    c->pending += 1;
+  }
+  return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int
+BPF_PROG(on_sys_enter_direct, struct pt_regs *regs, long id)
+{
   struct task_struct *task = bpf_get_current_task_btf();
   struct st_task_counts *counts;
   __u32 zero = 0;
-  __u64 *total;
+  struct st_cpu_counts *c = bpf_map_lookup_elem(&cpu_counts, &zero);
 
-  total = bpf_map_lookup_elem(&sys_syscalls, &zero);
-  if (total)
-    *total += 1;
+  if (c)
+    c->total += 1;
   counts = bpf_task_storage_get(&task_counts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
   if (counts)
     counts->own += 1;
+  return 0;
+}
+
+/* Moves this CPU's pending count to the task that made those syscalls. */
+static __always_inline void
+flush_pending(struct task_struct *task)
+{
+  __u32 zero = 0;
+  struct st_cpu_counts *c = bpf_map_lookup_elem(&cpu_counts, &zero);
+  struct st_task_counts *counts;
+
+  if (!c || c->pending == 0)
+    return;
+  counts = bpf_task_storage_get(&task_counts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (counts)
+    counts->own += c->pending;
+  c->pending = 0;
+}
+
+SEC("tp_btf/sched_switch")
+int
+BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+  flush_pending(prev);
   return 0;
 }
 
@@ -60,6 +107,9 @@ BPF_PROG(on_task_exit, struct task_struct *p)
   struct task_struct *leader = task->group_leader;
   struct task_struct *parent;
   struct st_task_counts *mine, *lead, *pc;
+
+  if (deferred)
+    flush_pending(task);
 
   if (task != leader) {
     mine = bpf_task_storage_get(&task_counts, task, 0, 0);
@@ -138,9 +188,17 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
     /* Reaped children, exact: the kernel's own sum of their runtime. */
     rec.child_exec_ns = BPF_CORE_READ(task, signal, cutime) + BPF_CORE_READ(task, signal, cstime);
   }
+  if (deferred && BPF_CORE_READ(task, on_cpu)) {
+    /* Running now: its latest syscalls are still in its CPU's slot. */
+    __u32 zero = 0;
+    struct st_cpu_counts *c =
+        bpf_map_lookup_percpu_elem(&cpu_counts, &zero, BPF_CORE_READ(task, thread_info.cpu));
+    if (c)
+      rec.syscalls += c->pending;
+  }
   counts = bpf_task_storage_get(&task_counts, task, 0, 0);
   if (counts) {
-    rec.syscalls = counts->own + counts->reaped;
+    rec.syscalls += counts->own + counts->reaped;
     if (task == leader)
       rec.child_syscalls = counts->child_syscalls;
   }

@@ -26,6 +26,13 @@ struct st_task_counts {
   __u64 child_syscalls;
 };
 
+/* Per CPU: every syscall made on it, and those of the task running on it
+ * not yet moved to that task's counter. */
+struct st_cpu_counts {
+  __u64 total;
+  __u64 pending;
+};
+
 /* One record per thread, written by the task iterator. 96 bytes. */
 struct st_task_rec {
   __u32 tid;

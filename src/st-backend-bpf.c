@@ -46,11 +46,15 @@ libbpf_to_glib(enum libbpf_print_level level, const char *fmt, va_list args)
   return 0;
 }
 
+/* Decides from the running kernel's BTF which programs to load: the RSS
+ * counter layout (changed in 6.2), and whether the iterator may read another
+ * CPU's slot (bpf_map_lookup_percpu_elem, 5.19) for the deferred syscall
+ * count. The deferred scheme also reads thread_info.cpu, where x86-64 and
+ * arm64 keep a task's CPU. */
 static gboolean
-kernel_has_old_rss_layout(GError **error)
+inspect_kernel(gboolean *old_layout, gboolean *deferred, GError **error)
 {
   struct btf *btf = btf__load_vmlinux_btf();
-  gboolean old;
 
   if (btf == NULL) {
     g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
@@ -58,9 +62,16 @@ kernel_has_old_rss_layout(GError **error)
                 "it must be built with CONFIG_DEBUG_INFO_BTF=y");
     return FALSE;
   }
-  old = btf__find_by_name_kind(btf, "mm_rss_stat", BTF_KIND_STRUCT) >= 0;
+  *old_layout = btf__find_by_name_kind(btf, "mm_rss_stat", BTF_KIND_STRUCT) >= 0;
+#if defined(__x86_64__) || defined(__aarch64__)
+  *deferred = btf__find_by_name_kind(btf, "bpf_map_lookup_percpu_elem", BTF_KIND_FUNC) >= 0;
+#else
+  *deferred = FALSE;
+#endif
+  if (g_strcmp0(g_getenv("SMOOTHTASK_TEST_BPF_DIRECT"), "1") == 0)
+    *deferred = FALSE; /* lets tests cover the older kernels' scheme */
   btf__free(btf);
-  return old;
+  return TRUE;
 }
 
 static const char *
@@ -90,7 +101,7 @@ static gboolean
 bpf_read(StBackend *backend, StRawSample *out, GError **error)
 {
   StBackendBpf *self = (StBackendBpf *)backend;
-  g_autofree guint64 *percpu = g_new0(guint64, self->n_cpus);
+  g_autofree struct st_cpu_counts *percpu = g_new0(struct st_cpu_counts, self->n_cpus);
   guint32 zero = 0;
   int fd;
 
@@ -127,9 +138,9 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
   out->has_syscalls = TRUE;
   out->charges_children = TRUE;
   out->syscalls_total = 0;
-  if (bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.sys_syscalls), &zero, percpu) == 0) {
+  if (bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.cpu_counts), &zero, percpu) == 0) {
     for (int i = 0; i < self->n_cpus; i++)
-      out->syscalls_total += percpu[i];
+      out->syscalls_total += percpu[i].total;
   } else {
     out->has_syscalls = FALSE;
   }
@@ -158,8 +169,7 @@ fail(GError **error, int err, const char *step)
 static gboolean
 bpf_setup(StBackendBpf *self, GError **error)
 {
-  GError *local = NULL;
-  gboolean old_layout;
+  gboolean old_layout, deferred;
   int err;
 
   if (!g_file_test("/sys/kernel/btf/vmlinux", G_FILE_TEST_EXISTS)) {
@@ -168,17 +178,18 @@ bpf_setup(StBackendBpf *self, GError **error)
                 "it must be built with CONFIG_DEBUG_INFO_BTF=y");
     return FALSE;
   }
-  old_layout = kernel_has_old_rss_layout(&local);
-  if (local != NULL) {
-    g_propagate_error(error, local);
+  if (!inspect_kernel(&old_layout, &deferred, error))
     return FALSE;
-  }
 
   self->skel = collector_bpf__open();
   if (self->skel == NULL)
     return fail(error, errno, "Opening the BPF object failed");
   bpf_program__set_autoload(self->skel->progs.iter_tasks_atomic, old_layout);
   bpf_program__set_autoload(self->skel->progs.iter_tasks_pcpu, !old_layout);
+  bpf_program__set_autoload(self->skel->progs.on_sys_enter, deferred);
+  bpf_program__set_autoload(self->skel->progs.on_switch, deferred);
+  bpf_program__set_autoload(self->skel->progs.on_sys_enter_direct, !deferred);
+  self->skel->rodata->deferred = deferred;
 
   err = collector_bpf__load(self->skel);
   if (err != 0)
@@ -191,8 +202,9 @@ bpf_setup(StBackendBpf *self, GError **error)
       old_layout ? self->skel->progs.iter_tasks_atomic : self->skel->progs.iter_tasks_pcpu, NULL);
   if (self->iter_link == NULL)
     return fail(error, errno, "Attaching the task iterator failed");
-  g_debug("BPF backend ready (%s RSS counters)",
-          old_layout ? "atomic, before Linux 6.2" : "percpu, Linux 6.2+");
+  g_debug("BPF backend ready (%s RSS counters, syscalls counted %s)",
+          old_layout ? "atomic, before Linux 6.2" : "percpu, Linux 6.2+",
+          deferred ? "per CPU, moved to tasks at context switch" : "per task");
   return TRUE;
 }
 

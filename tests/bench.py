@@ -56,10 +56,10 @@ class Bench:
                            capture_output=True, text=True, check=True)
         return float(r.stdout)
 
-    def attached(self, cmd, ready):
+    def attached(self, cmd, ready, env=None):
         """Starts cmd, waits until ready(log) says its programs are attached."""
         log = tempfile.TemporaryFile(mode="w+")
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             log.seek(0)
@@ -74,6 +74,13 @@ class Bench:
         self.out("")
         syscount = shutil.which("syscount") or "/usr/sbin/syscount"
         have_syscount = os.path.exists(syscount)
+        # syscount attaches a classic tracepoint (sys_exit), which needs tracefs.
+        if have_syscount and not os.path.exists("/sys/kernel/tracing/events") and os.geteuid() == 0:
+            r = subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"],
+                               capture_output=True, text=True)
+            self.out("(mounted tracefs at /sys/kernel/tracing for syscount)" if r.returncode == 0
+                     else "(could not mount tracefs: " + r.stderr.strip() + ")")
+            self.out("")
         rounds = 2 if self.a.quick else 5
         none, ours, theirs = [], [], []
         env = dict(os.environ, GSETTINGS_BACKEND="memory",
@@ -82,7 +89,7 @@ class Bench:
         for _ in range(rounds):
             none.append(self.getppid_ns())
             p, log = self.attached([self.agent, "--backend", "bpf", "--verbose"],
-                                   lambda t: "watching with" in t)
+                                   lambda t: "watching with" in t, env)
             ok = p.poll() is None
             ours.append(self.getppid_ns() if ok else None)
             p.send_signal(signal.SIGTERM)

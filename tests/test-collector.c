@@ -327,6 +327,39 @@ test_short_lived(gconstpointer data)
   child_stop(&child);
 }
 
+static void
+test_syscalls_while_running(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  g_autoptr(StCollector) c = collector_or_skip(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  const StProcess *p;
+  pid_t pid;
+  int status;
+
+  if (c == NULL)
+    return;
+  /* A process in a syscall loop that may never leave its CPU: its rate must
+   * be seen while it runs, not when the scheduler next switches it out. */
+  pid = fork();
+  g_assert_cmpint(pid, >=, 0);
+  if (pid == 0) {
+    for (;;)
+      syscall(SYS_getppid);
+  }
+  g_usleep(200000);
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  g_usleep(500000);
+  p = sample_and_find(c, snap, pid);
+  g_test_message("running syscall loop: %.0f/s", p->syscalls_per_s);
+  if (kind == ST_BACKEND_BPF)
+    g_assert_cmpfloat(p->syscalls_per_s, >, 100000);
+  else
+    g_assert_false(st_value_available(p->syscalls_per_s));
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+}
+
 static guint
 count_fds(void)
 {
@@ -399,6 +432,8 @@ main(int argc, char **argv)
     g_test_add_data_func(life, GINT_TO_POINTER(k), test_lifecycle);
     g_autofree char *short_lived = g_strdup_printf("/collector/%s/short-lived", name);
     g_test_add_data_func(short_lived, GINT_TO_POINTER(k), test_short_lived);
+    g_autofree char *running = g_strdup_printf("/collector/%s/syscalls-while-running", name);
+    g_test_add_data_func(running, GINT_TO_POINTER(k), test_syscalls_while_running);
   }
   g_test_add_func("/collector/auto", test_auto);
   return g_test_run();
