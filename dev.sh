@@ -94,7 +94,7 @@ case "$cmd" in
         exit $status
         ;;
     bench)
-        install_packages "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"
+        install_packages "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}" psi-notify nohang
         build
         shift
         exec /usr/bin/python3 tests/bench.py --build build "$@"
