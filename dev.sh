@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 BUILD_DEPS=(meson ninja-build pkg-config gcc clang llvm bpftool libbpf-dev libelf-dev
             zlib1g-dev libglib2.0-dev libglib2.0-bin libnotify-dev gettext
             desktop-file-utils libcap2-bin)
-TEST_DEPS=(dbus python3-dbusmock python3-gi clang-format libbpf-tools util-linux
+TEST_DEPS=(dbus python3-dbusmock python3-gi clang-format libclang-rt-14-dev libbpf-tools util-linux
            systemd locales procps)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }

@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 #include <string.h>
 #include <glib/gi18n.h>
@@ -327,6 +330,11 @@ st_app_new(const StAppOptions *options, GError **error)
   /* Programs are loaded and attached: nothing below needs a capability. */
   if (!st_privileges_drop(&priv_error))
     g_warning("Could not drop privileges: %s", priv_error->message);
+#ifdef __GLIBC__
+  /* Loading parsed the kernel's BTF (megabytes, now freed): give the heap
+   * back rather than carry it for the whole session. */
+  malloc_trim(0);
+#endif
 
   self->engine = st_engine_new();
   self->snapshot = st_snapshot_new();

@@ -43,6 +43,7 @@ struct _StEngine {
   GHashTable *alerts;  /* "metric/subject" -> Alert */
   GHashTable *history; /* "metric/subject" -> History */
   gint64 last_now_us;
+  gdouble last_interval_s; /* of the snapshot being evaluated */
 };
 
 #define FLAP_BASE_US (60 * G_USEC_PER_SEC)
@@ -349,6 +350,16 @@ step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
   return NULL;
 }
 
+/* CPU and syscall figures are averages over the interval; memory and
+ * pressure are levels. */
+static gboolean
+metric_is_rate(StMetric metric)
+{
+  StMetric per = st_metric_per_process(metric);
+  return (per == ST_METRIC_PROCESS_CPU || per == ST_METRIC_PROCESS_SYSCALLS) &&
+         metric != ST_METRIC_PRESSURE_CPU;
+}
+
 static gboolean
 app_alerting(StEngine *self, const char *app_id, StMetric app_metric)
 {
@@ -388,7 +399,12 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
     a->name = proc != NULL ? g_strdup(st_process_name(proc)) : NULL;
     if (proc != NULL)
       memcpy(a->comm, proc->comm, sizeof(a->comm));
+    /* A rate is an average over the interval that just ended: at or over
+     * the threshold, it has been so since that interval began. Memory and
+     * pressure are levels: they count from now. */
     a->since_us = now_us;
+    if (metric_is_rate(metric))
+      a->since_us -= (gint64)(self->last_interval_s * G_USEC_PER_SEC);
     a->seen = TRUE;
     g_hash_table_insert(self->alerts, g_strdup(key), a);
   } else if ((a->state == STATE_PENDING && value < threshold) ||
@@ -438,6 +454,7 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
         ((Alert *)v)->since_us = now_us;
   }
   self->last_now_us = now_us;
+  self->last_interval_s = st_value_available(snap->interval_s) ? MIN(snap->interval_s, 60.0) : 0;
 
   g_hash_table_iter_init(&iter, self->alerts);
   while (g_hash_table_iter_next(&iter, NULL, &v))

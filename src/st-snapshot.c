@@ -4,14 +4,6 @@
 #include <string.h>
 
 static void
-process_clear(gpointer p)
-{
-  StProcess *proc = p;
-  g_clear_pointer(&proc->display_name, g_free);
-  g_clear_pointer(&proc->app_id, g_free);
-}
-
-static void
 app_clear(gpointer p)
 {
   StAppGroup *g = p;
@@ -25,7 +17,6 @@ st_snapshot_new(void)
 {
   StSnapshot *snap = g_new0(StSnapshot, 1);
   snap->processes = g_array_new(FALSE, TRUE, sizeof(StProcess));
-  g_array_set_clear_func(snap->processes, process_clear);
   snap->apps = g_array_new(FALSE, TRUE, sizeof(StAppGroup));
   g_array_set_clear_func(snap->apps, app_clear);
   snap->pressure_cpu_some = snap->pressure_memory_some = snap->pressure_io_full = NAN;

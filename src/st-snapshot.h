@@ -16,11 +16,13 @@ G_BEGIN_DECLS
 typedef struct {
   gint32 pid;
   gint32 ppid;
-  char *app_id;       /* application (app-*.scope or service) it belongs to, or NULL */
+  /* Borrowed strings: they belong to whoever filled the snapshot (the
+   * collector keeps them until its next sample); copy what you keep. */
+  const char *app_id; /* application (app-*.scope or service) it belongs to, or NULL */
   guint64 start_time; /* backend-specific start stamp; (pid, start_time) is the identity */
   guint32 uid;
   gchar comm[16];         /* kernel comm, NUL-terminated, raw bytes */
-  gchar *display_name;    /* exe base name or first cmdline word, UTF-8; may be NULL */
+  const char *display_name; /* exe base name or first cmdline word, UTF-8; may be NULL */
   gdouble cpu_percent;    /* percent of one CPU over the interval */
   guint64 cpu_time_ns;    /* cumulative CPU time of the process */
   guint64 rss_bytes;      /* resident set size */

@@ -213,7 +213,7 @@ class Bench:
         procs = {"SmoothTask": subprocess.Popen([self.agent], env=env, stdout=subprocess.DEVNULL,
                                                 stderr=subprocess.DEVNULL)}
         peers = {"psi-notify": ["dbus-run-session", "--", "psi-notify"],
-                 "nohang": ["nohang", "--monitor"]}
+                 "nohang": ["nohang", "--monitor", "--config", "/etc/nohang/nohang-desktop.conf"]}
         for name, cmd in peers.items():
             if shutil.which(cmd[-1] if name == "psi-notify" else cmd[0]):
                 procs[name] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,

@@ -94,8 +94,8 @@ add_proc(StSnapshot *snap, gint32 pid, const char *name, const char *app, gdoubl
   p.pid = pid;
   p.start_time = 7;
   g_strlcpy(p.comm, name, sizeof(p.comm));
-  p.display_name = g_strdup(name);
-  p.app_id = g_strdup(app);
+  p.display_name = g_intern_string(name);
+  p.app_id = g_intern_string(app);
   p.cpu_percent = cpu;
   p.rss_bytes = 1024 * 1024;
   p.syscalls_per_s = 10;
