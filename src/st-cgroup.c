@@ -66,6 +66,15 @@ app_id_from_unit(const char *unit, gboolean in_user_manager)
   return NULL;
 }
 
+/* An id must name something: empty or all-escape ids are not ids. */
+static char *
+nonempty(char *id)
+{
+  if (id != NULL && id[0] == '\0')
+    g_clear_pointer(&id, g_free);
+  return id;
+}
+
 static char *
 app_id_from_path(const char *path, gsize len)
 {
@@ -76,7 +85,7 @@ app_id_from_path(const char *path, gsize len)
   leaf = leaf != NULL ? leaf + 1 : copy;
   if (leaf[0] == '\0')
     return NULL;
-  return app_id_from_unit(leaf, user);
+  return nonempty(app_id_from_unit(leaf, user));
 }
 
 char *

@@ -56,6 +56,9 @@ test_cgroup(void)
   check_cgroup("", NULL);
   check_cgroup("garbage without colons", NULL);
   check_cgroup("0::", NULL);
+  /* Found by fuzz-proc-text: an empty id is no id. */
+  check_cgroup("0::/user.slice/user@1000.service/app-\\x00-1.scope\n", NULL);
+  check_cgroup("0::/app--1.scope\n", NULL);
   /* Hybrid (cgroup v1 + named systemd hierarchy), as on this CI machine. */
   check_cgroup("9:name=systemd:/app-test-stgroup-4242.scope\n4:memory:/x\n0::/\n", "stgroup");
   /* An escape must not smuggle a slash or a NUL into the id. */

@@ -15,25 +15,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autofree char *wrapped = NULL;
   g_autoptr(GMarkupParseContext) ctx = NULL;
   GMarkupParser parser = {0};
-  gsize half = size / 2;
+  const char *payload = (const char *)data + 3;
+  gsize plen, half;
 
   if (size < 3)
     return 0;
+  plen = size - 3;
+  half = plen / 2;
   d.kind = data[0] % 3;
   d.metric = data[1] % ST_N_METRICS;
   d.level = data[2] % 2;
   d.pid = 4242;
-  name = g_strndup((const char *)data + 3, half);
+  name = g_strndup(payload, half);
   d.name = name;
-  memcpy(d.comm, data + 3 + half / 2, MIN(sizeof(d.comm) - 1, size - 3 - half / 2));
+  memcpy(d.comm, payload, MIN(sizeof(d.comm) - 1, plen));
   d.value = (gdouble)data[1] * 3.7;
   d.threshold = 90;
   d.over_s = data[2];
   d.subject = (char *)"fuzz";
   d.others = g_array_new(FALSE, TRUE, sizeof(StOffender));
   o.pid = 7;
-  o.name = (char *)data + 3 + half; /* may be unterminated: copy it */
-  o.name = g_strndup(o.name, size - 3 - half);
+  o.name = g_strndup(payload + half, plen - half);
   o.value = 12;
   g_array_append_val(d.others, o);
   d.mem_total_bytes = G_GUINT64_CONSTANT(8) << 30;

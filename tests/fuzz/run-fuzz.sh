@@ -8,7 +8,7 @@ work=$(mktemp -d /tmp/smoothtask-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -r "$seeds"/. "$work"/ 2>/dev/null
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    "$exe" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$work/" "$work" \
+    "$exe" -max_total_time="$secs" -error_exitcode=1 -print_final_stats=1 -artifact_prefix="$work/" "$work" \
     >"$work/log" 2>&1
 status=$?
 grep -E "^Done [0-9]+ runs|stat::number_of_executed_units" "$work/log"
