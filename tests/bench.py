@@ -103,7 +103,11 @@ class Bench:
                     log.seek(0)
                     self.syscount_error = log.read().strip().splitlines()[-1:] or ["?"]
                 p.send_signal(signal.SIGINT)
-                p.wait()
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         base = median(none)
         o_ours = median(ours) - base if median(ours) is not None else None
         o_theirs = median(theirs) - base if median(theirs) is not None else None
