@@ -1,25 +1,36 @@
-/* fuzz-names.c: display names from command lines, and sanitizing. */
+/* fuzz-names.c: display names from command lines, and sanitizing. Whatever
+ * the bytes, a name is valid UTF-8 on one line without control characters. */
 #include "st-names.h"
 
 #include <stdint.h>
 #include <string.h>
 
+static void
+check(char *name)
+{
+  g_assert(g_utf8_validate(name, -1, NULL));
+  for (const char *p = name; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    g_assert(!g_unichar_iscntrl(c) && c != 0x2028 && c != 0x2029);
+  }
+  g_assert(!g_ascii_isspace(name[0]));
+  g_free(name);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char comm[16] = {0};
-  char *name, *clean;
+  char *raw = g_strndup((const char *)data, size);
 
-  memcpy(comm, data, MIN(size, sizeof(comm) - 1));
-  name = st_display_name((const char *)data, size, comm);
-  /* Whatever the bytes: valid UTF-8, one line, no control characters. */
-  g_assert(g_utf8_validate(name, -1, NULL));
-  g_assert(strchr(name, '\n') == NULL);
-  for (const char *p = name; *p; p = g_utf8_next_char(p))
-    g_assert(!g_unichar_iscntrl(g_utf8_get_char(p)));
-  clean = st_sanitize_name((const char *)data, (gssize)size);
-  g_assert(g_utf8_validate(clean, -1, NULL));
-  g_free(clean);
-  g_free(name);
+  /* The comm: the bytes after the first NUL, cut as the kernel cuts it. */
+  const uint8_t *nul = memchr(data, '\0', size);
+  if (nul != NULL)
+    strncpy(comm, (const char *)nul + 1, MIN(size - (gsize)(nul + 1 - data), sizeof(comm) - 1));
+  check(st_display_name((const char *)data, size, comm));
+  check(st_display_name(NULL, 0, comm));
+  check(st_sanitize_name((const char *)data, (gssize)size));
+  check(st_sanitize_name(raw, -1));
+  g_free(raw);
   return 0;
 }

@@ -1,4 +1,5 @@
-/* fuzz-pid-stat.c: /proc/<pid>/stat and statm parsers on arbitrary bytes. */
+/* fuzz-pid-stat.c: the parser of /proc/<pid>/stat on arbitrary bytes. A
+ * process may call itself ") 1 2 (" or put a newline in its name. */
 #include "st-procfs-parse.h"
 
 #include <stdint.h>
@@ -8,13 +9,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   StPidStat st;
-  guint64 resident;
+  GError *error = NULL;
 
-  if (st_parse_pid_stat((const char *)data, size, &st, NULL)) {
-    /* What it returns must be what was there: a NUL-terminated comm. */
-    g_assert(memchr(st.comm, '\0', sizeof(st.comm)) != NULL);
+  if (st_parse_pid_stat((const char *)data, size, &st, &error)) {
     g_assert(st.pid > 0);
+    g_assert(st.ppid >= 0);
+    g_assert(memchr(st.comm, '\0', sizeof(st.comm)) != NULL);
+    /* The comm is what stood between the first '(' and the last ')'. */
+    g_assert(memmem(data, size, st.comm, strlen(st.comm)) != NULL);
+  } else {
+    g_assert(error != NULL && error->domain == ST_PARSE_ERROR);
+    g_error_free(error);
   }
-  st_parse_statm((const char *)data, size, &resident, NULL);
   return 0;
 }
