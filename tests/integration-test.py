@@ -537,6 +537,67 @@ class RussianTest(SmoothTaskTestCase):
         self.stop_agent()
 
 
+class PressureTest(SmoothTaskTestCase):
+    """A real memory stall: a page-cache thrasher in a memory cgroup much
+    smaller than the file it reads again and again."""
+
+    def memory_cgroup(self):
+        if os.geteuid() != 0:
+            self.skipTest("a memory cgroup limit needs root")
+        if not os.path.exists("/proc/pressure/memory"):
+            self.skipTest("the kernel has no PSI (/proc/pressure/memory)")
+        with open("/proc/self/cgroup") as f:
+            lines = [l.rstrip("\n").split(":", 2) for l in f]
+        for hid, ctrl, path in lines:
+            if "memory" in ctrl.split(","):
+                base, limit = "/sys/fs/cgroup/memory" + path, "memory.limit_in_bytes"
+                break
+        else:
+            base, limit = "/sys/fs/cgroup" + [p for h, c, p in lines if h == "0"][0], "memory.max"
+        path = os.path.join(base, "st-psi-%d" % os.getpid())
+        try:
+            os.mkdir(path)
+            with open(os.path.join(path, limit), "w") as f:
+                f.write(str(48 << 20))
+        except OSError as e:
+            self.skipTest("cannot make a memory cgroup with a limit here: %s" % e)
+        self.addCleanup(lambda: eventually(lambda: AppTest.try_rmdir(path), timeout=5))
+        return path
+
+    def test_memory_stall_names_the_consumer(self):
+        cgroup = self.memory_cgroup()
+        big = os.path.join("/var/tmp", "st-psi-%d.bin" % os.getpid())
+        with open(big, "wb") as f:
+            for _ in range(192):
+                f.write(os.urandom(1 << 20))
+        self.addCleanup(os.unlink, big)
+        self.start_mock()
+        self.write_settings(pressure_memory_threshold="1.0")
+        self.start_agent()
+        thrasher = self.start_busy("st-thrasher")
+        thrasher.kill()
+        thrasher.wait()
+        link = os.path.join(self.tmp, "st-thrasher")
+        child = subprocess.Popen([link, "-c", "while :; do cat %s > /dev/null; done" % big])
+        self.children.append(child)
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+            f.write(str(child.pid))
+
+        def stalled():
+            with open("/proc/pressure/memory") as f:
+                return float(f.readline().split()[1].split("=")[1]) > 1.0
+        if not eventually(stalled, timeout=20, interval=0.5):
+            self.skipTest("no memory stall here even with a 48 MiB limit on a 192 MiB "
+                          "re-read (fast storage keeps refaults cheap)")
+        summaries = ("Programs are waiting for memory", "The system is stalling for memory")
+        calls = eventually(lambda: [c for c in self.notify_calls() if c["summary"] in summaries],
+                           timeout=15)
+        self.assertTrue(calls, self.agent_log())
+        # Who holds the memory, at the moment of the stall.
+        self.assertIn("Top:", calls[0]["body"])
+        self.stop_agent()
+
+
 class NoBusTest(SmoothTaskTestCase):
     def test_no_session_bus(self):
         self.write_settings()
