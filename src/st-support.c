@@ -7,7 +7,11 @@
 #include "st-privileges.h"
 
 #include <glib/gi18n.h>
+#include <gio/gio.h>
 #include <sys/utsname.h>
+#ifdef HAVE_LIBNOTIFY
+#include <libnotify/notify.h>
+#endif
 #include <unistd.h>
 
 #ifdef HAVE_BPF
@@ -49,6 +53,41 @@ probe_map(enum bpf_map_type type)
   return r > 0 ? _("yes") : r == 0 ? _("no") : _("cannot tell");
 }
 #endif
+
+/* Who would show our notifications. A blocking query is fine in --check. */
+static void
+report_notification_server(void)
+{
+  g_autofree char *text = NULL;
+#ifdef HAVE_LIBNOTIFY
+  g_autofree char *name = NULL, *vendor = NULL, *version = NULL;
+  gboolean actions = FALSE;
+
+  if (notify_init("SmoothTask") && notify_get_server_info(&name, &vendor, &version, NULL)) {
+    GList *caps = notify_get_server_caps();
+    actions = g_list_find_custom(caps, "actions", (GCompareFunc)g_strcmp0) != NULL;
+    g_list_free_full(caps, g_free);
+    text = g_strdup_printf(_("%s %s (%s), buttons %s"), name, version, vendor, yes_no(actions));
+  }
+  notify_uninit();
+#else
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  const char *name, *vendor, *version;
+
+  if (bus != NULL)
+    reply = g_dbus_connection_call_sync(
+        bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+        "org.freedesktop.Notifications", "GetServerInformation", NULL, G_VARIANT_TYPE("(ssss)"),
+        G_DBUS_CALL_FLAGS_NONE, 3000, NULL, NULL);
+  if (reply != NULL) {
+    g_variant_get(reply, "(&s&s&s&s)", &name, &vendor, &version, NULL);
+    text = g_strdup_printf("%s %s (%s)", name, version, vendor);
+  }
+#endif
+  row(_("Notification server"),
+      text != NULL ? text : _("none found: alerts go to the log (journal) only"));
+}
 
 gboolean
 st_support_check(void)
@@ -110,5 +149,6 @@ st_support_check(void)
     row(_("/proc collector"), proc_error->message);
   }
   row(_("Backend for auto"), bpf_ok ? "bpf" : proc_ok ? "proc" : _("none"));
+  report_notification_server();
   return bpf_ok || proc_ok;
 }
