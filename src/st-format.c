@@ -26,7 +26,9 @@ st_format_duration(gdouble seconds)
 char *
 st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes)
 {
-  if (!st_value_available(value))
+  /* Nothing the collector makes is negative or infinite; if it ever were,
+   * "unavailable" beats converting it to an integer (undefined). */
+  if (!st_value_available(value) || !isfinite(value) || value < 0)
     return g_strdup(_("unavailable"));
   switch (metric) {
     case ST_METRIC_SYSCALLS:
@@ -42,8 +44,9 @@ st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes)
     case ST_METRIC_PROCESS_MEMORY:
     case ST_METRIC_APP_MEMORY:
       if (mem_total_bytes > 0) {
-        g_autofree char *size = g_format_size_full(
-            (guint64)(value / 100.0 * (gdouble)mem_total_bytes), G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *size =
+            g_format_size_full((guint64)MIN(value / 100.0 * (gdouble)mem_total_bytes, 0x1p63),
+                               G_FORMAT_SIZE_IEC_UNITS);
         return g_strdup_printf(_("%s (%.0f%% of RAM)"), size, value);
       }
       return g_strdup_printf("%.0f%%", value);

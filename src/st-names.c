@@ -18,7 +18,10 @@ st_sanitize_name(const char *raw, gssize len)
   out = g_string_sized_new(strlen(valid));
   for (p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
     gunichar c = g_utf8_get_char(p);
-    if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+    /* Line breaks, and bidi controls that would let a name reverse the rest
+     * of a line ("evil\u202Etxt.exe, pid 42" showing the pid backwards). */
+    if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 || c == 0x200E || c == 0x200F ||
+        c == 0x061C || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
       g_string_append_c(out, ' ');
     else
       g_string_append_unichar(out, c);

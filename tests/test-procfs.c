@@ -195,6 +195,10 @@ test_display_names(void)
     g_assert_cmpstr(clean, ==, "a b c [0m");
   }
   {
+    g_autofree char *clean = st_sanitize_name("evil\u202Etxt.exe\u2066x", -1);
+    g_assert_cmpstr(clean, ==, "evil txt.exe x");
+  }
+  {
     /* Markup is kept as text here: escaping is the formatter's job. */
     g_autofree char *clean = st_sanitize_name("<b>x</b>", -1);
     g_assert_cmpstr(clean, ==, "<b>x</b>");

@@ -15,8 +15,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_assert(st.pid > 0);
     g_assert(st.ppid >= 0);
     g_assert(memchr(st.comm, '\0', sizeof(st.comm)) != NULL);
-    /* The comm is what stood between the first '(' and the last ')'. */
-    g_assert(memmem(data, size, st.comm, strlen(st.comm)) != NULL);
+    /* The comm is what follows the first '(', up to the last ')'. */
+    const char *open = memchr(data, '(', size);
+    g_assert(open != NULL && memcmp(open + 1, st.comm, strlen(st.comm)) == 0);
   } else {
     g_assert(error != NULL && error->domain == ST_PARSE_ERROR);
     g_error_free(error);

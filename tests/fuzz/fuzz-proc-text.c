@@ -3,6 +3,7 @@
 #include "st-cgroup.h"
 #include "st-procfs-parse.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
