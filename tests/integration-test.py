@@ -587,8 +587,10 @@ class PressureTest(SmoothTaskTestCase):
             with open("/proc/pressure/memory") as f:
                 return float(f.readline().split()[1].split("=")[1]) > 1.0
         if not eventually(stalled, timeout=20, interval=0.5):
-            self.skipTest("no memory stall here even with a 48 MiB limit on a 192 MiB "
-                          "re-read (fast storage keeps refaults cheap)")
+            with open("/proc/pressure/memory") as f:
+                line = f.readline().strip()
+            self.skipTest("the kernel recorded no memory stall under a 48 MiB limit on a "
+                          "192 MiB re-read (/proc/pressure/memory: %s)" % line)
         summaries = ("Programs are waiting for memory", "The system is stalling for memory")
         calls = eventually(lambda: [c for c in self.notify_calls() if c["summary"] in summaries],
                            timeout=15)
