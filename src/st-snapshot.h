@@ -21,13 +21,13 @@ typedef struct {
   const char *app_id; /* application (app-*.scope or service) it belongs to, or NULL */
   guint64 start_time; /* backend-specific start stamp; (pid, start_time) is the identity */
   guint32 uid;
-  gchar comm[16];         /* kernel comm, NUL-terminated, raw bytes */
+  gchar comm[16];           /* kernel comm, NUL-terminated, raw bytes */
   const char *display_name; /* exe base name or first cmdline word, UTF-8; may be NULL */
-  gdouble cpu_percent;    /* percent of one CPU over the interval */
-  guint64 cpu_time_ns;    /* cumulative CPU time of the process */
-  guint64 rss_bytes;      /* resident set size */
-  gdouble syscalls_per_s; /* NAN when unavailable */
-  guint64 syscalls;       /* cumulative count; meaningless when syscalls_per_s is NAN */
+  gdouble cpu_percent;      /* percent of one CPU over the interval */
+  guint64 cpu_time_ns;      /* cumulative CPU time of the process */
+  guint64 rss_bytes;        /* resident set size */
+  gdouble syscalls_per_s;   /* NAN when unavailable */
+  guint64 syscalls;         /* cumulative count; meaningless when syscalls_per_s is NAN */
 } StProcess;
 
 /* All processes of one application: GNOME and KDE start each application
