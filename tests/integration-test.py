@@ -172,7 +172,10 @@ class SmoothTaskTestCase(unittest.TestCase):
         return child
 
     def calls_for(self, pid):
-        return [c for c in self.notify_calls() if f"pid {pid}" in c["body"]]
+        """Notifications about the process itself, not those that list it among
+        the top consumers ("(pid N, 98%)")."""
+        return [c for c in self.notify_calls()
+                if f", pid {pid}," in c["body"] or f"(pid {pid}) " in c["body"]]
 
 
 class AlertTest(SmoothTaskTestCase):
