@@ -171,6 +171,17 @@ class SmoothTaskTestCase(unittest.TestCase):
         self.children.append(child)
         return child
 
+    def id_of(self, pid):
+        """The id the mock server gave the first notification about pid: it
+        numbers new notifications (replaces_id 0) from 1, in order."""
+        new = 0
+        for c in self.notify_calls():
+            if c["replaces_id"] == 0:
+                new += 1
+            if f", pid {pid}," in c["body"]:
+                return new
+        return None
+
     def calls_for(self, pid):
         """Notifications about the process itself, not those that list it among
         the top consumers ("(pid N, 98%)")."""
@@ -202,14 +213,14 @@ class AlertTest(SmoothTaskTestCase):
         # While it runs: no new notification; any update reuses the id (1).
         time.sleep(3)
         for c in self.calls_for(child.pid)[1:]:
-            self.assertEqual(c["replaces_id"], 1, c)
+            self.assertEqual(c["replaces_id"], self.id_of(child.pid), c)
         child.kill()
         child.wait()
         recovery = eventually(
             lambda: [c for c in self.calls_for(child.pid) if "back to normal" in c["summary"]],
             timeout=4)
         self.assertEqual(len(recovery), 1, self.notify_calls())
-        self.assertEqual(recovery[0]["replaces_id"], 1)
+        self.assertEqual(recovery[0]["replaces_id"], self.id_of(child.pid))
         self.assertIn("has exited", recovery[0]["body"])
         self.stop_agent()
 
@@ -247,7 +258,8 @@ class AlertTest(SmoothTaskTestCase):
         child = self.start_busy("st-ignore-me")
         calls = eventually(lambda: self.calls_for(child.pid), timeout=8)
         self.assertTrue(calls)
-        self.mock_iface.EmitSignal("", "ActionInvoked", "us", [dbus.UInt32(1), "ignore"])
+        self.mock_iface.EmitSignal("", "ActionInvoked", "us",
+                                   [dbus.UInt32(self.id_of(child.pid)), "ignore"])
         out = eventually(lambda: "st-ignore-me" in subprocess.run(
             ["gsettings", "get", "org.smoothtask.Agent", "ignored-processes"],
             env=self.env, capture_output=True, text=True).stdout, timeout=5)
@@ -303,7 +315,8 @@ class HooksTest(SmoothTaskTestCase):
         child = self.start_busy("st-snooze-me")
         self.assertTrue(eventually(lambda: self.calls_for(child.pid), timeout=8))
         self.assertIn("snooze", self.notify_calls()[0]["actions"])
-        self.mock_iface.EmitSignal("", "ActionInvoked", "us", [dbus.UInt32(1), "snooze"])
+        self.mock_iface.EmitSignal("", "ActionInvoked", "us",
+                                   [dbus.UInt32(self.id_of(child.pid)), "snooze"])
         snoozed = eventually(lambda: "process-cpu/st-snooze-me" in subprocess.run(
             ["gsettings", "get", "org.smoothtask.Agent", "snoozed"],
             env=self.env, capture_output=True, text=True).stdout, timeout=5)
