@@ -41,6 +41,7 @@ class Bench:
         self.build = os.path.abspath(args.build)
         self.agent = os.path.join(self.build, "src", "smoothtask")
         self.getppid = os.path.join(self.build, "tests", "bench-getppid")
+        self.pingpong = os.path.join(self.build, "tests", "bench-pingpong")
         self.sample = os.path.join(self.build, "tests", "bench-sample")
         self.lines = []
         self.results = {}
@@ -53,6 +54,11 @@ class Bench:
     def getppid_ns(self):
         calls = "200000" if self.a.quick else "2000000"
         r = subprocess.run([self.getppid, calls, "3" if self.a.quick else "5"],
+                           capture_output=True, text=True, check=True)
+        return float(r.stdout)
+
+    def pingpong_ns(self):
+        r = subprocess.run([self.pingpong, "20000" if self.a.quick else "100000"],
                            capture_output=True, text=True, check=True)
         return float(r.stdout)
 
@@ -83,15 +89,20 @@ class Bench:
             self.out("")
         rounds = 2 if self.a.quick else 5
         none, ours, theirs = [], [], []
+        # The same states, with a pipe ping-pong: 2 context switches and 4
+        # syscalls per round trip, the case that taxes the switch hook.
+        sw_none, sw_ours, sw_theirs = [], [], []
         env = dict(os.environ, GSETTINGS_BACKEND="memory",
                    GSETTINGS_SCHEMA_DIR=os.path.join(self.build, "data"),
                    DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent")
         for _ in range(rounds):
             none.append(self.getppid_ns())
+            sw_none.append(self.pingpong_ns())
             p, log = self.attached([self.agent, "--backend", "bpf", "--verbose"],
                                    lambda t: "watching with" in t, env)
             ok = p.poll() is None
             ours.append(self.getppid_ns() if ok else None)
+            sw_ours.append(self.pingpong_ns() if ok else None)
             p.send_signal(signal.SIGTERM)
             p.wait()
             none.append(self.getppid_ns())
@@ -99,6 +110,7 @@ class Bench:
                 p, log = self.attached([syscount], lambda t: "Tracing" in t or "Ctrl-C" in t)
                 ok = p.poll() is None
                 theirs.append(self.getppid_ns() if ok else None)
+                sw_theirs.append(self.pingpong_ns() if ok else None)
                 if not ok:
                     log.seek(0)
                     self.syscount_error = log.read().strip().splitlines()[-1:] or ["?"]
@@ -121,6 +133,17 @@ class Bench:
         else:
             self.out(f"| libbpf-tools `syscount` | not run: "
                      f"{getattr(self, 'syscount_error', ['not installed'])[0]} | |")
+        self.out("")
+        self.out("Pipe ping-pong on one CPU, ns per round trip (2 switches, 4 syscalls):")
+        self.out("")
+        self.out("| attached | ns per round trip | added |")
+        self.out("|---|---|---|")
+        sw_base = median(sw_none)
+        self.out(f"| nothing | {med(sw_none)} | — |")
+        for label, xs in (("SmoothTask", sw_ours), ("syscount", sw_theirs)):
+            m = median(xs)
+            self.out(f"| {label} | {med(xs)} | {m - sw_base:+.1f} |" if m is not None
+                     else f"| {label} | not run | |")
         if o_ours is not None and o_theirs:
             ratio = o_ours / o_theirs
             self.results["overhead_ratio"] = ratio
