@@ -12,7 +12,8 @@
  *   Task storage is cheaper than a tgid hash and is freed with the task, so
  *   pid reuse can never inherit a count.
  * - on_task_exit folds an exiting thread's count into its group leader so that
- *   per-process totals survive thread churn.
+ *   per-process totals survive thread churn, and charges a dead group's
+ *   count, exactly once, to its parent.
  * - iter_tasks_* emit one record per thread in a single read per sample; the
  *   two flavours differ only in the mm RSS counter layout, and user space
  *   loads exactly one of them (see st-collector-bpf.c for why).
@@ -107,34 +108,46 @@ BPF_PROG(on_task_exit, struct task_struct *p)
   struct task_struct *leader = task->group_leader;
   struct task_struct *parent;
   struct st_task_counts *mine, *lead, *pc;
+  __u64 contrib = 0, up;
 
   if (deferred)
     flush_pending(task);
 
-  if (task != leader) {
-    mine = bpf_task_storage_get(&task_counts, task, 0, 0);
-    if (mine) {
-      lead = bpf_task_storage_get(&task_counts, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-      if (lead)
-        __sync_fetch_and_add(&lead->reaped, mine->own + mine->reaped);
-    }
+  mine = bpf_task_storage_get(&task_counts, task, 0, 0);
+  if (mine)
+    contrib = mine->own;
+  /* A group that never counted anything has nothing to charge: no storage
+   * is made for it. */
+  lead =
+      bpf_task_storage_get(&task_counts, leader, 0, contrib ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+  if (!lead)
+    return 0;
+  if (contrib) {
+    /* The leader's own count stays in its own record while it is listed. */
+    if (task != leader)
+      __sync_fetch_and_add(&lead->reaped, contrib);
+    __sync_fetch_and_add(&lead->unsettled, contrib);
   }
-  /* The last thread of the process: charge its syscalls to its parent, so
-   * that processes living less than one sample (a compiler storm) are still
-   * seen, as the parent's. Their CPU time needs no hook: the kernel adds it
-   * to the parent's signal->cutime/cstime when it reaps them, after the
-   * exit path has run to its end, which this tracepoint has not. */
+  /* Threads exiting together may run this in any order after the group's
+   * last thread left (signal->live is 0 for all of them by then): each
+   * takes what is pending, so nothing is charged twice or lost. Processes
+   * living less than one sample (a compiler storm) are still seen, as their
+   * parent's. Their CPU time needs no hook: the kernel adds it to the
+   * parent's signal->cutime/cstime when it reaps them. */
   if (BPF_CORE_READ(task, signal, live.counter) != 0)
     return 0;
-  lead = bpf_task_storage_get(&task_counts, leader, 0, 0);
-  if (!lead)
+  lead->settled = 1;
+  up = __sync_lock_test_and_set(&lead->unsettled, 0);
+  if (up == 0)
     return 0;
   parent = task->real_parent;
   if (!parent)
     return 0;
   pc = bpf_task_storage_get(&task_counts, parent->group_leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-  if (pc)
-    __sync_fetch_and_add(&pc->child_syscalls, lead->own + lead->reaped + lead->child_syscalls);
+  if (pc) {
+    __sync_fetch_and_add(&pc->child_syscalls, up);
+    __sync_fetch_and_add(&pc->unsettled, up);
+  }
   return 0;
 }
 
@@ -179,8 +192,6 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
    * probe reads: they are most of the cost of a record. */
   rec.start_time_ns = leader->start_time;
   __builtin_memcpy(rec.comm, leader->comm, sizeof(rec.comm));
-  if (task->mm)
-    rec.flags |= ST_REC_HAS_MM;
   if (task == leader) {
     rec.flags |= ST_REC_LEADER;
     rec.uid = task->real_cred->uid.val;
@@ -200,8 +211,11 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
   counts = bpf_task_storage_get(&task_counts, task, 0, 0);
   if (counts) {
     rec.syscalls += counts->own + counts->reaped;
-    if (task == leader)
+    if (task == leader) {
       rec.child_syscalls = counts->child_syscalls;
+      if (counts->settled)
+        rec.flags |= ST_REC_SETTLED;
+    }
   }
   bpf_seq_write(seq, &rec, sizeof(rec));
   return 0;

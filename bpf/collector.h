@@ -12,18 +12,28 @@
 #define ST_NR_MM_COUNTERS 4
 
 #define ST_REC_LEADER 0x1u /* this thread is its group's leader: rss, uid, dead_ns valid */
-#define ST_REC_HAS_MM 0x2u /* has an mm (not a kernel thread) */
+#define ST_REC_SETTLED                                                                             \
+  0x2u /* leader only: the group has exited and its syscalls,                                      \
+        * with its children's, were charged to its parent */
 
 /* Per-task syscall counters, kept in task-local storage. "own" is written
  * only by the task itself on its own CPU, so it needs no atomics on the hot
- * path; "reaped" collects the counts of the group's threads that exited and
- * is only ever updated atomically at thread exit. */
+ * path; the others live in the group leader's storage and are only ever
+ * updated atomically at exit. */
 struct st_task_counts {
   __u64 own;
+  /* Leader: syscalls of the group's threads that exited. */
   __u64 reaped;
-  /* Syscalls of children (whole processes) that exited, including what their
-   * own children charged to them. Updated atomically at exit only. */
+  /* Leader: syscalls of children (whole processes) that exited, including
+   * what their own children charged to them. */
   __u64 child_syscalls;
+  /* Leader: what exited threads and children added and the parent has not
+   * been charged yet; taken whole (exchange) by a thread that exits after the
+   * group's last thread did, so every count goes up exactly once even when
+   * threads exit together in any order. */
+  __u64 unsettled;
+  /* Leader: non-zero once the group is dead and its count went up. */
+  __u64 settled;
 };
 
 /* Per CPU: every syscall made on it, and those of the task running on it

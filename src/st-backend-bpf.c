@@ -136,7 +136,6 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
     g_warning("The task iterator returned %u bytes, not a whole number of records", self->buf->len);
 
   out->has_syscalls = TRUE;
-  out->charges_children = TRUE;
   out->syscalls_total = 0;
   if (bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.cpu_counts), &zero, percpu) == 0) {
     for (int i = 0; i < self->n_cpus; i++)

@@ -57,6 +57,37 @@ st_read_small_file(int dirfd, const char *path, char *buf, gsize size)
   return (gssize)total;
 }
 
+gssize
+st_read_whole_file(int dirfd, const char *path, GByteArray *buf)
+{
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  gsize total = 0;
+
+  if (fd < 0)
+    return -1;
+  /* /proc files report no size: grow until read() says the end. */
+  for (;;) {
+    gssize n;
+    if (buf->len < total + 4096 + 1)
+      g_byte_array_set_size(buf, MAX(total + 4096 + 1, buf->len * 2));
+    n = read(fd, buf->data + total, buf->len - 1 - total);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int saved = errno;
+      close(fd);
+      errno = saved;
+      return -1;
+    }
+    if (n == 0)
+      break;
+    total += (gsize)n;
+  }
+  close(fd);
+  buf->data[total] = '\0';
+  return (gssize)total;
+}
+
 static gboolean
 read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
 {
@@ -84,7 +115,9 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   out->uid = sb.st_uid;
   out->start_time = st.start_ticks;
   memcpy(out->comm, st.comm, sizeof(out->comm));
+  out->n_threads = st.num_threads > 0 ? (guint)MIN(st.num_threads, G_MAXUINT) : 0;
   out->cpu_time_ns = (st.utime_ticks + st.stime_ticks) * self->tick_ns;
+  out->cpu_children_ns = (st.cutime_ticks + st.cstime_ticks) * self->tick_ns;
   out->rss_bytes = resident * self->page_size;
   return TRUE;
 }
@@ -106,7 +139,6 @@ proc_read(StBackend *backend, StRawSample *out, GError **error)
   }
   procfd = dirfd(dir);
   out->has_syscalls = FALSE;
-  out->charges_children = FALSE;
   out->syscalls_total = 0;
   while ((de = readdir(dir)) != NULL) {
     StRawProcess proc;

@@ -25,18 +25,25 @@ typedef struct {
   guint32 uid;
   guint64 start_time; /* backend-specific; only compared for equality */
   gchar comm[16];
+  guint n_threads;
+  /* Cumulative counters. "own" is what the process's threads did; the
+   * "children" totals are what the kernel added when it reaped its children
+   * (whole subtrees), which st-accounting.c charges once. */
   guint64 cpu_time_ns;
+  guint64 cpu_children_ns;
   guint64 rss_bytes;
-  guint64 syscalls; /* cumulative; valid when the sample's has_syscalls is set */
+  /* Valid when the sample's has_syscalls is set. */
+  guint64 syscalls;
+  guint64 syscalls_children;
+  /* The process has exited (a zombie not yet reaped) and its syscalls went
+   * to its parent's syscalls_children already. */
+  gboolean syscalls_settled;
 } StRawProcess;
 
 typedef struct {
   GArray *procs; /* of StRawProcess */
   gboolean has_syscalls;
   guint64 syscalls_total; /* cumulative, all CPUs */
-  /* Each process's counters include what its exited children charged to it
-   * (the BPF backend): a child that vanished must not be counted twice. */
-  gboolean charges_children;
 } StRawSample;
 
 typedef struct _StBackend StBackend;
@@ -54,5 +61,8 @@ StBackend *st_backend_bpf_new(GError **error);
 
 /* Reads a small /proc file into buf (NUL-terminated); -1 with errno on error. */
 gssize st_read_small_file(int dirfd, const char *path, char *buf, gsize size);
+/* Reads a whole file of any length into buf (grown as needed, NUL-terminated;
+ * its len is the capacity, not the length); -1 with errno on error. */
+gssize st_read_whole_file(int dirfd, const char *path, GByteArray *buf);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* st-collector.c: backend selection, system figures and rates. */
 #include "st-collector.h"
+#include "st-accounting.h"
 #include "st-procfs-parse.h"
 #include "st-names.h"
 #include "st-cgroup.h"
@@ -25,6 +26,7 @@ struct _StCollector {
   GHashTable *prev; /* pid -> StCollectorPrev */
   GHashTable *apps; /* application id -> AppInfo */
   GArray *raw;      /* scratch, of StRawProcess */
+  GByteArray *text; /* scratch for /proc/stat, which grows with the CPUs */
 };
 
 static void app_info_free(gpointer p);
@@ -43,21 +45,6 @@ st_backend_kind_from_string(const char *s, StBackendKind *out)
   return TRUE;
 }
 
-static void
-prev_free(gpointer p)
-{
-  StCollectorPrev *prev = p;
-  g_free(prev->display_name);
-  g_free(prev->app_id);
-  g_free(prev);
-}
-
-GHashTable *
-st_collector_prev_table_new(void)
-{
-  return g_hash_table_new_full(NULL, NULL, NULL, prev_free);
-}
-
 StCollector *
 st_collector_new(StBackendKind kind)
 {
@@ -70,6 +57,7 @@ st_collector_new(StBackendKind kind)
   self->prev = st_collector_prev_table_new();
   self->apps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, app_info_free);
   self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
+  self->text = g_byte_array_new();
   return self;
 }
 
@@ -127,129 +115,6 @@ st_collector_reset(StCollector *self)
 {
   self->have_prev = FALSE;
   g_hash_table_remove_all(self->prev);
-}
-
-static int
-cmp_proc_pid(gconstpointer a, gconstpointer b)
-{
-  const StProcess *pa = a, *pb = b;
-  return (pa->pid > pb->pid) - (pa->pid < pb->pid);
-}
-
-void
-st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, guint64 interval_ns,
-                  StNameResolver resolve, gpointer resolve_data, StSnapshot *snap)
-{
-  /* Runs every sample over every process: entries are updated in place,
-   * nothing is allocated for a process already known. */
-  g_autoptr(GArray) bases = g_array_sized_new(FALSE, FALSE, sizeof(guint64) * 2, raw->procs->len);
-  g_autoptr(GHashTable) sub = NULL;
-  gdouble secs = (gdouble)interval_ns / 1e9;
-  gboolean rates = have_prev && interval_ns > 0;
-  GHashTableIter iter;
-  gpointer v;
-
-  st_snapshot_clear_processes(snap);
-  g_hash_table_iter_init(&iter, prev);
-  while (g_hash_table_iter_next(&iter, NULL, &v))
-    ((StCollectorPrev *)v)->seen = FALSE;
-
-  for (guint i = 0; i < raw->procs->len; i++) {
-    const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
-    StCollectorPrev *e = g_hash_table_lookup(prev, GINT_TO_POINTER(r->pid));
-    guint64 base[2] = {0, 0};
-    StProcess p = {0};
-
-    /* Same pid, other start time: the pid was reused, this is a new process. */
-    if (e != NULL && e->start_time != r->start_time) {
-      g_hash_table_remove(prev, GINT_TO_POINTER(r->pid));
-      e = NULL;
-    }
-    if (e == NULL) {
-      e = g_new0(StCollectorPrev, 1);
-      e->start_time = r->start_time;
-      resolve(r->pid, r->comm, &e->display_name, &e->app_id, resolve_data);
-      g_hash_table_insert(prev, GINT_TO_POINTER(r->pid), e);
-    } else {
-      base[0] = e->cpu_time_ns;
-      base[1] = e->syscalls;
-      e->age++;
-      /* Desktops move a new process into its app scope just after it
-       * starts: look again during its first samples. */
-      if (e->app_id == NULL && e->age < 3)
-        resolve(r->pid, r->comm, NULL, &e->app_id, resolve_data);
-    }
-    e->seen = TRUE;
-    e->ppid = r->ppid;
-    e->cpu_time_ns = r->cpu_time_ns;
-    e->syscalls = r->syscalls;
-    g_array_append_val(bases, base);
-
-    p.pid = r->pid;
-    p.ppid = r->ppid;
-    p.app_id = e->app_id;
-    p.start_time = r->start_time;
-    p.uid = r->uid;
-    memcpy(p.comm, r->comm, sizeof(p.comm));
-    p.comm[sizeof(p.comm) - 1] = '\0';
-    p.display_name = e->display_name;
-    p.cpu_time_ns = r->cpu_time_ns;
-    p.rss_bytes = r->rss_bytes;
-    p.syscalls = r->syscalls;
-    g_array_append_val(snap->processes, p);
-  }
-
-  /* Exited processes are dropped. With the BPF backend a parent's counters
-   * include its reaped children in full, so a child that was listed before
-   * has its last reading taken off the parent's delta: counted once. */
-  g_hash_table_iter_init(&iter, prev);
-  while (g_hash_table_iter_next(&iter, NULL, &v)) {
-    const StCollectorPrev *gone = v;
-    if (gone->seen)
-      continue;
-    if (raw->charges_children && rates && gone->ppid > 0) {
-      guint64 *acc;
-      if (sub == NULL)
-        sub = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-      acc = g_hash_table_lookup(sub, GINT_TO_POINTER(gone->ppid));
-      if (acc == NULL) {
-        acc = g_new0(guint64, 2);
-        g_hash_table_insert(sub, GINT_TO_POINTER(gone->ppid), acc);
-      }
-      acc[0] += gone->cpu_time_ns;
-      acc[1] += gone->syscalls;
-    }
-    g_hash_table_iter_remove(&iter);
-  }
-
-  for (guint i = 0; i < snap->processes->len; i++) {
-    StProcess *p = &g_array_index(snap->processes, StProcess, i);
-    const guint64 *base = (const guint64 *)(void *)(bases->data + i * sizeof(guint64) * 2);
-    const guint64 *less = sub != NULL ? g_hash_table_lookup(sub, GINT_TO_POINTER(p->pid)) : NULL;
-    guint64 base_cpu = base[0] + (less != NULL && base[0] != 0 ? less[0] : 0);
-    guint64 base_sys = base[1] + (less != NULL && base[0] != 0 ? less[1] : 0);
-
-    /* A process born during the interval counts from zero (base 0).
-     * Counters of one process never go backwards, but a thread's time moves
-     * to its group's dead-thread total at exit and may be seen twice or not
-     * at all for one read: clamp rather than report a negative rate. */
-    p->cpu_percent =
-        rates ? 100.0 * (gdouble)(p->cpu_time_ns - MIN(base_cpu, p->cpu_time_ns)) / 1e9 / secs
-              : NAN;
-    p->syscalls_per_s = rates && raw->has_syscalls
-                            ? (gdouble)(p->syscalls - MIN(base_sys, p->syscalls)) / secs
-                            : NAN;
-  }
-  /* The iterator and readdir() list processes by pid already, but for a
-   * few stragglers: sort only when needed (sorting 5,000 records costs more
-   * than reading them). */
-  for (guint i = 1; i < snap->processes->len; i++) {
-    if (g_array_index(snap->processes, StProcess, i - 1).pid >
-        g_array_index(snap->processes, StProcess, i).pid) {
-      g_array_sort(snap->processes, cmp_proc_pid);
-      break;
-    }
-  }
 }
 
 static void
@@ -312,8 +177,10 @@ read_system(StCollector *self, StCpuTimes *cpu, StMemInfo *mem, GError **error)
   char buf[16384];
   gssize n;
 
-  n = st_read_small_file(self->proc_fd, "stat", buf, sizeof(buf));
-  if (n < 0 || !st_parse_cpu_times(buf, (gsize)n, cpu, error)) {
+  /* Not a fixed buffer: each CPU adds a line, and the interrupt line grows
+   * with CPUs and devices (a 384-CPU machine overflows 16 KiB). */
+  n = st_read_whole_file(self->proc_fd, "stat", self->text);
+  if (n < 0 || !st_parse_cpu_times((const char *)self->text->data, (gsize)n, cpu, error)) {
     if (n < 0)
       g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/stat",
                   self->proc_root);
@@ -423,6 +290,7 @@ st_collector_free(StCollector *self)
   g_hash_table_unref(self->prev);
   g_hash_table_unref(self->apps);
   g_array_unref(self->raw);
+  g_byte_array_unref(self->text);
   g_free(self->fallback_reason);
   g_free(self->proc_root);
   g_free(self);

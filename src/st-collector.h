@@ -37,30 +37,6 @@ gboolean st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap
 void st_collector_reset(StCollector *self);
 void st_collector_free(StCollector *self);
 
-/* Pure core, exposed for tests: folds a raw reading into snap given the
- * previous per-process table (pid -> StCollectorPrev), which it replaces. */
-typedef struct {
-  guint64 start_time;
-  gint32 ppid;
-  guint64 cpu_time_ns;
-  guint64 syscalls;
-  char *display_name;
-  char *app_id;
-  guint age;     /* samples this process has been seen in */
-  gboolean seen; /* in the reading being folded */
-} StCollectorPrev;
-
-/* Looks up what a new process is called (skipped when display_name is NULL)
- * and which application it belongs to; called once per process, not per
- * sample, but for the application during a process's first samples. */
-typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **app_id,
-                               gpointer data);
-
-GHashTable *st_collector_prev_table_new(void);
-void st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw,
-                       guint64 interval_ns, StNameResolver resolve, gpointer resolve_data,
-                       StSnapshot *snap);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StCollector, st_collector_free)
 
 G_END_DECLS

@@ -177,7 +177,7 @@ st_parse_pid_stat(const char *buf, gsize len, StPidStat *out, GError **error)
   const char *end = buf + len;
   const char *open, *close = NULL;
   Cursor c = {buf, end};
-  gint64 pid, ppid, threads;
+  gint64 pid, ppid, threads, cutime, cstime;
   guint64 v;
   gsize comm_len;
 
@@ -217,7 +217,11 @@ st_parse_pid_stat(const char *buf, gsize len, StPidStat *out, GError **error)
       goto truncated;
   if (!read_u64(&c, &out->utime_ticks) || !read_u64(&c, &out->stime_ticks)) /* 14, 15 */
     goto truncated;
-  for (int field = 16; field <= 19; field++)
+  if (!read_i64(&c, &cutime) || !read_i64(&c, &cstime)) /* 16, 17: signed in the kernel */
+    goto truncated;
+  out->cutime_ticks = (guint64)MAX(cutime, 0);
+  out->cstime_ticks = (guint64)MAX(cstime, 0);
+  for (int field = 18; field <= 19; field++)
     if (!skip_field(&c))
       goto truncated;
   if (!read_i64(&c, &threads)) /* 20 */

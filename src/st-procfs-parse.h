@@ -38,6 +38,8 @@ typedef struct {
   gint32 ppid;
   guint64 utime_ticks;
   guint64 stime_ticks;
+  guint64 cutime_ticks; /* reaped children, whole subtrees */
+  guint64 cstime_ticks;
   guint64 start_ticks; /* since boot */
   gint64 num_threads;
 } StPidStat;

@@ -28,6 +28,10 @@ typedef struct {
   guint64 rss_bytes;        /* resident set size */
   gdouble syscalls_per_s;   /* NAN when unavailable */
   guint64 syscalls;         /* cumulative count; meaningless when syscalls_per_s is NAN */
+  guint n_threads;          /* now; 0 when unknown */
+  /* Threads whose work the figures of this interval include: its own and
+   * those of listed descendants that exited and were charged to it. */
+  guint n_threads_charged;
 } StProcess;
 
 /* All processes of one application: GNOME and KDE start each application

@@ -28,14 +28,16 @@ add_process(GArray *procs, const struct st_task_rec *rec)
 static void
 add_thread(StRawProcess *proc, const struct st_task_rec *rec, guint64 page_size)
 {
+  proc->n_threads++;
   proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec->exec_ns);
   proc->syscalls = sat_add(proc->syscalls, rec->syscalls);
   if (rec->flags & ST_REC_LEADER) {
     proc->uid = rec->uid;
     proc->ppid = rec->ppid <= (guint32)G_MAXINT32 ? (gint32)rec->ppid : 0;
     proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec->dead_exec_ns);
-    proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec->child_exec_ns);
-    proc->syscalls = sat_add(proc->syscalls, rec->child_syscalls);
+    proc->cpu_children_ns = rec->child_exec_ns;
+    proc->syscalls_children = rec->child_syscalls;
+    proc->syscalls_settled = (rec->flags & ST_REC_SETTLED) != 0;
     proc->rss_bytes = page_size != 0 && rec->rss_pages > G_MAXUINT64 / page_size
                           ? G_MAXUINT64
                           : rec->rss_pages * page_size;

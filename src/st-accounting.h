@@ -1,0 +1,56 @@
+/* st-accounting.h: two readings of cumulative counters -> what each process
+ * did in the interval, charging every unit of work exactly once.
+ *
+ * Pure: no I/O, no clock. The kernel adds a child's whole CPU time (and the
+ * BPF exit hook its syscalls) to its parent when the child is reaped (or,
+ * for syscalls, when it exits), including everything the child had itself
+ * received from its own children. A process that was listed and has gone
+ * was shown up to its last reading: that reading is taken back from the
+ * listed process that received it, which is its nearest listed ancestor,
+ * or, when its parent died first and it was reparented, a listed ancestor
+ * higher up (a subreaper or init). The one that received it is the one whose
+ * children total grew by at least that much; one that did not is never
+ * charged. So wrappers, zombies, double forks, subreapers, threads exiting
+ * together and pid reuse never make a process look busier than it was.
+ */
+#pragma once
+
+#include "st-backend.h"
+#include "st-snapshot.h"
+
+G_BEGIN_DECLS
+
+/* What the collector keeps of a process between samples. */
+typedef struct {
+  guint64 start_time;
+  gint32 ppid;
+  guint n_threads;
+  /* Bases: the largest reading seen. A thread's time moves to its group's
+   * exited-threads total when it exits, and one iterator pass can see it in
+   * neither place; a dip must not become a later spike. */
+  guint64 cpu_own_ns;
+  guint64 cpu_children_ns;
+  guint64 syscalls_own;
+  guint64 syscalls_children;
+  gboolean syscalls_settled; /* charged to its parent already (BPF exit hook) */
+  char *display_name;
+  char *app_id;
+  guint age;     /* samples this process has been seen in */
+  gboolean seen; /* in the reading being folded */
+} StCollectorPrev;
+
+/* Looks up what a new process is called (skipped when display_name is NULL)
+ * and which application it belongs to; called once per process, not per
+ * sample, but for the application during a process's first samples. */
+typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **app_id,
+                               gpointer data);
+
+GHashTable *st_collector_prev_table_new(void);
+/* Folds a raw reading into snap (its processes; snap->n_cpus must be set)
+ * given the previous per-process table (pid -> StCollectorPrev), which it
+ * updates. have_prev: prev holds the reading interval_ns earlier. */
+void st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw,
+                       guint64 interval_ns, StNameResolver resolve, gpointer resolve_data,
+                       StSnapshot *snap);
+
+G_END_DECLS
