@@ -29,31 +29,59 @@ st_sanitize_name(const char *raw, gssize len)
   return g_strstrip(g_string_free(out, FALSE));
 }
 
+/* The base name of a path of len bytes: what follows its last '/', unless
+ * that ends it ("/usr/bin/" gives "bin/"). */
+static char *
+base_name(const char *path, gsize len)
+{
+  const char *base = path;
+
+  for (gsize i = 0; i + 1 < len; i++)
+    if (path[i] == '/')
+      base = path + i + 1;
+  return st_sanitize_name(base, (gssize)(len - (gsize)(base - path)));
+}
+
 char *
 st_display_name(const char *cmdline, gsize len, const char *comm)
 {
-  const char *end, *base;
-  gsize word_len;
+  g_autofree char *name = NULL;
+  gsize padding = 0;
 
-  if (cmdline == NULL || len == 0 || cmdline[0] == '\0')
-    return st_sanitize_name(comm, -1);
-  /* The first word ends at the first NUL; a process that rewrote its
-   * cmdline as one string with spaces ("sshd: user@pts/0") keeps its first
-   * word only. */
-  end = memchr(cmdline, '\0', len);
-  word_len = end != NULL ? (gsize)(end - cmdline) : len;
-  if (end == NULL || end + 1 >= cmdline + len) {
-    /* A single string: either one word or a rewritten title. */
-    end = memchr(cmdline, ' ', word_len);
-    if (end != NULL && end > cmdline)
-      word_len = (gsize)(end - cmdline);
+  /* A title set in place is padded with NULs to the length of the old
+   * arguments; a real command line ends with exactly one. */
+  while (cmdline != NULL && len > 0 && cmdline[len - 1] == '\0') {
+    len--;
+    padding++;
   }
-  base = cmdline;
-  for (gsize i = 0; i < word_len; i++)
-    if (cmdline[i] == '/' && i + 1 < word_len)
-      base = cmdline + i + 1;
-  word_len -= (gsize)(base - cmdline);
-  if (word_len == 0)
-    return st_sanitize_name(comm, -1);
-  return st_sanitize_name(base, (gssize)word_len);
+  if (cmdline != NULL && len > 0) {
+    const char *nul = memchr(cmdline, '\0', len);
+    gsize arg_len = nul != NULL ? (gsize)(nul - cmdline) : len;
+    const char *word = cmdline;
+    const char *space;
+
+    while (word < cmdline + arg_len && *word == ' ')
+      word++;
+    space = memchr(word, ' ', arg_len - (gsize)(word - cmdline));
+    if (space != NULL && space > word + 1 && space[-1] == ':' &&
+        memchr(word, '/', (gsize)(space - word)) == NULL)
+      /* A title in the form of BSD setproctitle(3), "sshd: user@pts/0":
+       * the name before the colon. */
+      name = st_sanitize_name(word, (gssize)(space - 1 - word));
+    else if (nul == NULL && padding != 1 && space != NULL)
+      /* Arguments rewritten as one string ("chrome --type=renderer"). */
+      name = base_name(word, (gsize)(space - word));
+    else
+      /* argv[0] as it is, spaces and all ("/opt/My App/app"). */
+      name = base_name(cmdline, arg_len);
+  }
+  if (name == NULL || name[0] == '\0') {
+    g_free(name);
+    name = st_sanitize_name(comm, -1);
+  }
+  if (name[0] == '\0') {
+    g_free(name);
+    name = g_strdup("process");
+  }
+  return g_steal_pointer(&name);
 }

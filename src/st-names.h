@@ -11,10 +11,13 @@ G_BEGIN_DECLS
  * break a line of a table or a notification. Never NULL. */
 char *st_sanitize_name(const char *raw, gssize len);
 
-/* The name to show for a process: the base name of the first word of its
- * command line (what the user started: "firefox", not "Web Content" or
- * "/usr/lib/firefox/firefox"), or its comm when it has no command line
- * (kernel threads, zombies). */
+/* The name to show for a process: the base name of its argv[0] (what the
+ * user started: "firefox", not "Web Content" or "/usr/lib/firefox/firefox").
+ * A title the process set in place is cut at its first space, and one in the
+ * form "sshd: user@pts/0" gives "sshd". With no command line, or one that
+ * cleans to nothing, the sanitized comm (kernel threads, zombies); when that
+ * is empty too, "process". Always valid UTF-8 without control or bidi
+ * characters, never empty, never NULL. */
 char *st_display_name(const char *cmdline, gsize len, const char *comm);
 
 G_END_DECLS

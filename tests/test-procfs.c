@@ -181,7 +181,7 @@ test_display_names(void)
   const char bad[] = "/bin/\xff\xfe\0";
 
   check_name(ff, sizeof(ff) - 1, "Web Content", "firefox");
-  check_name("sshd: user@pts/0", 16, "sshd", "sshd:");
+  check_name("sshd: user@pts/0", 16, "sshd", "sshd");
   check_name(app, sizeof(app) - 1, "app", "app");
   check_name("", 0, "kworker/0:1", "kworker/0:1");
   check_name("<b>x</b>&\"\0", 11, "x", "b>&\"");
