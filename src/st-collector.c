@@ -27,6 +27,7 @@ struct _StCollector {
   GHashTable *apps; /* application id -> AppInfo */
   GArray *raw;      /* scratch, of StRawProcess */
   GByteArray *text; /* scratch for /proc/stat, which grows with the CPUs */
+  gdouble clk_tck;  /* USER_HZ: the unit of /proc/stat */
 };
 
 static void app_info_free(gpointer p);
@@ -58,6 +59,7 @@ st_collector_new(StBackendKind kind)
   self->apps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, app_info_free);
   self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
   self->text = g_byte_array_new();
+  self->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? (gdouble)sysconf(_SC_CLK_TCK) : 100.0;
   return self;
 }
 
@@ -249,6 +251,19 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
                           &snap->cpu_system_percent, &snap->cpu_idle_percent)) {
     snap->cpu_busy_percent = snap->cpu_user_percent = NAN;
     snap->cpu_system_percent = snap->cpu_idle_percent = NAN;
+  } else if (cpu.n_cpus == self->prev_cpu.n_cpus) {
+    /* User and system time are sampled at each tick: a program that runs
+     * between ticks is missed or over-counted, seconds apart from the exact
+     * runtime the processes show. Idle time is measured, not sampled, on
+     * tickless kernels: busy is the wall time the CPUs were not idle. */
+    gdouble not_busy =
+        (gdouble)((cpu.idle + cpu.iowait + cpu.steal) -
+                  MIN(self->prev_cpu.idle + self->prev_cpu.iowait + self->prev_cpu.steal,
+                      cpu.idle + cpu.iowait + cpu.steal)) /
+        self->clk_tck;
+    gdouble busy = 100.0 * (1.0 - not_busy / (snap->interval_s * snap->n_cpus));
+    snap->cpu_busy_percent = CLAMP(busy, 0.0, 100.0);
+    snap->cpu_idle_percent = 100.0 - snap->cpu_busy_percent;
   }
   read_pressure(self, snap);
   snap->syscalls_per_s = NAN;

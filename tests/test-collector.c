@@ -151,6 +151,11 @@ collector_or_skip(StBackendKind kind)
   if (!st_collector_init(c, &error)) {
     g_assert_true(kind == ST_BACKEND_BPF);
     g_assert_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED);
+    /* As root on a kernel with BTF nothing excuses a refusal (a verifier
+     * rejection of our object is a bug): only a lack of privilege or of a
+     * kernel feature may skip. */
+    if (geteuid() == 0 && g_file_test("/sys/kernel/btf/vmlinux", G_FILE_TEST_EXISTS))
+      g_error("BPF backend refused as root: %s", error->message);
     g_test_skip_printf("BPF backend unavailable here (%s)", error->message);
     return NULL;
   }
