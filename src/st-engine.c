@@ -4,11 +4,20 @@
 #include <string.h>
 
 #define N_OTHERS 3
+/* Bounds what one alert keeps of its window, whatever sustain-seconds is. */
+#define MAX_SAMPLES 512
 
 typedef enum {
   STATE_PENDING,
   STATE_FIRING,
 } AlertState;
+
+/* One sample of an alert's window: the figure over [t_us - w_us, t_us]. */
+typedef struct {
+  gint64 t_us;
+  gint64 w_us;
+  gdouble v;
+} Sample;
 
 typedef struct {
   StMetric metric;
@@ -23,7 +32,10 @@ typedef struct {
   gboolean notified;  /* a RAISE went out for the current firing */
   gdouble sent_value; /* value of the last RAISE/UPDATE */
   StLevel sent_level;
-  gboolean seen; /* evaluated in the current pass */
+  gboolean seen;   /* evaluated in the current pass */
+  gdouble current; /* the latest value */
+  gdouble peak;    /* the highest figure since it went pending */
+  GArray *samples; /* of Sample: the last sustain-seconds, oldest first */
 } Alert;
 
 /* What outlives an alert: when it was last said, for cooldown and flaps. */
@@ -44,6 +56,7 @@ struct _StEngine {
   GHashTable *history; /* "metric/subject" -> History */
   gint64 last_now_us;
   gdouble last_interval_s; /* of the snapshot being evaluated */
+  gint64 sample_us;        /* what one sample of it weighs in a window */
 };
 
 #define FLAP_BASE_US (60 * G_USEC_PER_SEC)
@@ -68,6 +81,7 @@ alert_free(gpointer p)
   Alert *a = p;
   g_free(a->name);
   g_free(a->icon);
+  g_array_unref(a->samples);
   g_free(a);
 }
 
@@ -205,24 +219,112 @@ decision_free(gpointer p)
   g_free(d);
 }
 
-/* The worst non-ignored processes for a metric, skipping one pid. */
-static GArray *
-top_offenders(const StEngineConfig *c, const StSnapshot *snap, StMetric metric, gint32 skip_pid,
-              gdouble at_least)
+/* The threshold a level is measured against. */
+static gdouble
+level_threshold(const StEngineConfig *c, StMetric metric, StLevel level)
 {
+  if (metric == ST_METRIC_MEMORY && level == ST_LEVEL_CRITICAL && c->memory_critical > 0)
+    return c->memory_critical;
+  return c->threshold[metric];
+}
+
+/* Adds the latest figure to the window and drops what fell out of it: the
+ * last sustain-seconds, or the latest sample when that is longer. */
+static void
+alert_add_sample(StEngine *self, Alert *a, gdouble figure, gint64 now_us)
+{
+  gint64 span = MAX((gint64)self->config.sustain_s * G_USEC_PER_SEC, self->sample_us);
+  Sample sample = {now_us, self->sample_us, figure};
+  guint drop = 0;
+
+  g_array_append_val(a->samples, sample);
+  while (drop < a->samples->len && g_array_index(a->samples, Sample, drop).t_us <= now_us - span)
+    drop++;
+  drop = MAX(drop, a->samples->len > MAX_SAMPLES ? a->samples->len - MAX_SAMPLES : 0);
+  if (drop > 0)
+    g_array_remove_range(a->samples, 0, drop);
+  a->peak = MAX(a->peak, figure);
+}
+
+/* The figure a text may quote against threshold: the time-weighted mean of
+ * the window when it is over (sustained), else the peak of the window, else
+ * the peak since it went pending. The latest value alone can sit in the
+ * hysteresis band: quoting it would read "40%" for an 80% threshold. */
+static gdouble
+alert_figure(const Alert *a, gdouble threshold, gboolean *sustained)
+{
+  gdouble sum = 0, weight = 0, peak = -INFINITY;
+
+  for (guint i = 0; i < a->samples->len; i++) {
+    const Sample *x = &g_array_index(a->samples, Sample, i);
+    sum += x->v * (gdouble)x->w_us;
+    weight += (gdouble)x->w_us;
+    peak = MAX(peak, x->v);
+  }
+  if (sustained != NULL)
+    *sustained = weight > 0 && sum / weight >= threshold;
+  if (weight > 0 && sum / weight >= threshold)
+    return sum / weight;
+  if (peak >= threshold)
+    return peak;
+  if (a->peak >= threshold)
+    return a->peak;
+  return a->current;
+}
+
+/* A process that gave back all its memory and does nothing is a zombie or
+ * on its way out, whatever the listing says: it has exited. Kernel threads
+ * (kthreadd and its children) hold no memory and stay. */
+static gboolean
+process_emptied(const StProcess *p)
+{
+  return p->rss_bytes == 0 && !(p->cpu_percent > 0) && !(p->syscalls_per_s > 0) && p->pid != 2 &&
+         p->ppid != 2;
+}
+
+static gboolean
+app_emptied(const StAppGroup *g)
+{
+  return g->rss_bytes == 0 && !(g->cpu_percent > 0) && !(g->syscalls_per_s > 0);
+}
+
+/* A process's figure for a per-process metric: the one its own alert would
+ * quote when it has one, so that a list compares like with like. */
+static gdouble
+process_figure(StEngine *self, StMetric per_proc, const StSnapshot *snap, const StProcess *p)
+{
+  char key[80];
+  const Alert *a;
+
+  g_snprintf(key, sizeof(key), "%s/%d:%" G_GUINT64_FORMAT, st_metric_to_string(per_proc), p->pid,
+             p->start_time);
+  a = g_hash_table_lookup(self->alerts, key);
+  if (a != NULL && a->samples->len > 0)
+    return alert_figure(a, self->config.threshold[per_proc], NULL);
+  return st_engine_process_value(per_proc, snap, p);
+}
+
+/* The worst non-ignored processes for a metric, skipping one pid, each
+ * within [at_least, at_most]. */
+static GArray *
+top_offenders(StEngine *self, const StSnapshot *snap, StMetric metric, gint32 skip_pid,
+              gdouble at_least, gdouble at_most)
+{
+  const StEngineConfig *c = &self->config;
+  StMetric per_proc = st_metric_per_process(metric);
   GArray *out = g_array_new(FALSE, TRUE, sizeof(StOffender));
   g_array_set_clear_func(out, offender_clear);
 
-  for (guint i = 0; i < snap->processes->len; i++) {
+  for (guint i = 0; per_proc != ST_N_METRICS && i < snap->processes->len; i++) {
     const StProcess *p = &g_array_index(snap->processes, StProcess, i);
-    gdouble v = st_engine_process_value(metric, snap, p);
+    gdouble v;
     StOffender o;
-
-    if (st_metric_per_process(metric) == ST_N_METRICS)
-      break;
     guint pos;
 
-    if (p->pid == skip_pid || !st_value_available(v) || v <= 0 || v < at_least ||
+    if (p->pid == skip_pid || process_emptied(p))
+      continue;
+    v = process_figure(self, per_proc, snap, p);
+    if (!st_value_available(v) || v <= 0 || v < at_least || v > at_most ||
         st_engine_name_ignored(c, st_process_name(p), p->comm))
       continue;
     for (pos = 0; pos < out->len; pos++)
@@ -255,6 +357,7 @@ decision_new(StDecisionKind kind, const char *subject, const Alert *a, gdouble v
   d->icon = g_strdup(a->icon);
   memcpy(d->comm, a->comm, sizeof(d->comm));
   d->value = value;
+  d->current = a->current;
   d->threshold = threshold;
   d->over_s = (gdouble)(now_us - a->since_us) / 1e6;
   d->notify = TRUE;
@@ -297,10 +400,11 @@ flap_delay_us(const StEngineConfig *c, const History *h)
 }
 
 static StDecision *
-step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
+step(StEngine *self, const char *key, Alert *a, gint64 now_us)
 {
   const StEngineConfig *c = &self->config;
-  gdouble threshold = c->threshold[a->metric];
+  gdouble threshold, figure;
+  gboolean sustained;
   History *h = history_get(self, key);
   gint64 window = (gint64)c->flap_window_s * G_USEC_PER_SEC;
 
@@ -314,7 +418,9 @@ step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
     h->flaps -= (guint)MIN((gint64)h->flaps, (now_us - h->last_active_us) / window);
   h->last_active_us = now_us;
 
-  a->level = level_for(c, a->metric, value);
+  a->level = level_for(c, a->metric, a->current);
+  threshold = level_threshold(c, a->metric, a->level);
+  figure = alert_figure(a, threshold, &sustained);
   if (a->state == STATE_PENDING) {
     gint64 hold = (gint64)c->sustain_s * G_USEC_PER_SEC + flap_delay_us(c, h);
     if (now_us - a->since_us < hold && a->level != ST_LEVEL_CRITICAL)
@@ -330,9 +436,9 @@ step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
       h->flaps = MIN(h->flaps + 1, MAX_FLAPS);
     h->last_raise_us[a->level] = now_us;
     a->notified = TRUE;
-    a->sent_value = value;
+    a->sent_value = figure;
     a->sent_level = a->level;
-    return decision_new(ST_DECISION_RAISE, strchr(key, '/') + 1, a, value, threshold, now_us);
+    return decision_new(ST_DECISION_RAISE, strchr(key, '/') + 1, a, figure, threshold, now_us);
   }
   /* Update in place only when the text would say something new. An
    * escalation to critical is news, within its own backoff. */
@@ -342,10 +448,13 @@ step(StEngine *self, const char *key, Alert *a, gdouble value, gint64 now_us)
       return NULL;
     h->last_raise_us[ST_LEVEL_CRITICAL] = now_us;
   }
-  if (a->level != a->sent_level || fabs(value - a->sent_value) >= MAX(1.0, 0.05 * threshold)) {
-    a->sent_value = value;
+  /* In the hysteresis band the sustained figure is under the threshold:
+   * nothing new to say until it clears or climbs back. */
+  if (a->level != a->sent_level ||
+      (sustained && fabs(figure - a->sent_value) >= MAX(1.0, 0.05 * threshold))) {
+    a->sent_value = figure;
     a->sent_level = a->level;
-    return decision_new(ST_DECISION_UPDATE, strchr(key, '/') + 1, a, value, threshold, now_us);
+    return decision_new(ST_DECISION_UPDATE, strchr(key, '/') + 1, a, figure, threshold, now_us);
   }
   return NULL;
 }
@@ -372,10 +481,11 @@ app_alerting(StEngine *self, const char *app_id, StMetric app_metric)
 
 /* Feeds one value to the alert of (metric, subject); returns the alert when
  * it lives on. Unknown is not zero: an unavailable value neither raises nor
- * clears, it only keeps the alert as it is. */
+ * clears, it only keeps the alert as it is. figure: what a text may quote of
+ * this sample, when it differs from the value compared (a PSI trigger). */
 static Alert *
 observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, const StProcess *proc,
-        gdouble value, gint64 now_us)
+        gdouble value, gdouble figure, gint64 now_us)
 {
   const StEngineConfig *c = &self->config;
   g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(metric), subject);
@@ -394,6 +504,8 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
     a = g_new0(Alert, 1);
     a->metric = metric;
     a->state = STATE_PENDING;
+    a->peak = -INFINITY;
+    a->samples = g_array_new(FALSE, FALSE, sizeof(Sample));
     a->pid = proc != NULL ? proc->pid : 0;
     a->start_time = proc != NULL ? proc->start_time : 0;
     a->name = proc != NULL ? g_strdup(st_process_name(proc)) : NULL;
@@ -409,6 +521,7 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
     g_hash_table_insert(self->alerts, g_strdup(key), a);
   } else if ((a->state == STATE_PENDING && value < threshold) ||
              (a->state == STATE_FIRING && value < clear_at)) {
+    a->current = value;
     if (a->notified) {
       history_get(self, key)->last_clear_us = now_us;
       d = decision_new(ST_DECISION_CLEAR, subject, a, value, threshold, now_us);
@@ -425,7 +538,9 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
     a->name = g_strdup(st_process_name(proc)); /* a process renamed itself (exec) */
     memcpy(a->comm, proc->comm, sizeof(a->comm));
   }
-  d = step(self, key, a, value, now_us);
+  a->current = value;
+  alert_add_sample(self, a, st_value_available(figure) ? figure : value, now_us);
+  d = step(self, key, a, now_us);
   if (d != NULL)
     g_ptr_array_add(out, d);
   return a;
@@ -449,12 +564,19 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   if (self->last_now_us != 0 && c->max_gap_s > 0 &&
       now_us - self->last_now_us > (gint64)c->max_gap_s * G_USEC_PER_SEC) {
     g_hash_table_iter_init(&iter, self->alerts);
-    while (g_hash_table_iter_next(&iter, NULL, &v))
-      if (((Alert *)v)->state == STATE_PENDING)
-        ((Alert *)v)->since_us = now_us;
+    while (g_hash_table_iter_next(&iter, NULL, &v)) {
+      Alert *a = v;
+      if (a->state != STATE_PENDING)
+        continue;
+      a->since_us = now_us;
+      a->peak = -INFINITY;
+      g_array_set_size(a->samples, 0);
+    }
   }
   self->last_now_us = now_us;
   self->last_interval_s = st_value_available(snap->interval_s) ? MIN(snap->interval_s, 60.0) : 0;
+  self->sample_us =
+      self->last_interval_s > 0 ? (gint64)(self->last_interval_s * G_USEC_PER_SEC) : G_USEC_PER_SEC;
 
   g_hash_table_iter_init(&iter, self->alerts);
   while (g_hash_table_iter_next(&iter, NULL, &v))
@@ -462,10 +584,12 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
 
   for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_PRESSURE_IO; m++) {
     gdouble value = system_value(m, snap);
+    /* A PSI trigger counts as 100 to raise; the text quotes the stall. */
+    gdouble figure = m == ST_METRIC_PRESSURE_MEMORY ? snap->pressure_memory_some : value;
     /* Unknown is not zero: an unavailable figure neither raises nor clears. */
     if (!metric_enabled(c, m) || snoozed(c, m, NULL, now_us))
       continue; /* withdrawn below, as not seen */
-    observe(self, out, m, "system", NULL, value, now_us);
+    observe(self, out, m, "system", NULL, value, figure, now_us);
   }
 
   /* Applications first: a process of an application already alerting on the
@@ -475,7 +599,7 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     g_autofree char *subject = g_strdup_printf("app:%s", g->id);
     StProcess as_proc = {0};
 
-    if (st_engine_name_ignored(c, g->name, g->id))
+    if (st_engine_name_ignored(c, g->name, g->id) || app_emptied(g))
       continue;
     as_proc.pid = g->main_pid;
     as_proc.display_name = g->name;
@@ -484,7 +608,7 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       Alert *a;
       if (!metric_enabled(c, m) || snoozed(c, m, g->name, now_us))
         continue;
-      a = observe(self, out, m, subject, &as_proc, value, now_us);
+      a = observe(self, out, m, subject, &as_proc, value, value, now_us);
       if (a != NULL && a->icon == NULL)
         a->icon = g_strdup(g->icon);
     }
@@ -495,7 +619,9 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     const char *name = st_process_name(p);
     char subject[48];
 
-    if (st_engine_name_ignored(c, name, p->comm))
+    /* An emptied process is not observed: its alert ends as exited, never
+     * as "at 0% now". */
+    if (st_engine_name_ignored(c, name, p->comm) || process_emptied(p))
       continue;
     g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
     for (StMetric m = ST_METRIC_PROCESS_CPU; m <= ST_METRIC_PROCESS_SYSCALLS; m++) {
@@ -503,7 +629,7 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       if (!metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
           app_alerting(self, p->app_id, m - ST_METRIC_PROCESS_CPU + ST_METRIC_APP_CPU))
         continue;
-      observe(self, out, m, subject, p, value, now_us);
+      observe(self, out, m, subject, p, value, value, now_us);
     }
   }
 
@@ -516,11 +642,15 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     if (a->notified) {
       const StProcess *now = st_snapshot_find(snap, a->pid);
       gboolean gone = st_engine_is_process_metric(a->metric) && metric_enabled(c, a->metric) &&
-                      (now == NULL || now->start_time != a->start_time);
-      if (st_engine_is_app_metric(a->metric) && metric_enabled(c, a->metric))
-        gone = st_snapshot_find_app(snap, strchr(k, '/') + 1 + strlen("app:")) == NULL;
+                      (now == NULL || now->start_time != a->start_time || process_emptied(now));
+      if (st_engine_is_app_metric(a->metric) && metric_enabled(c, a->metric)) {
+        const StAppGroup *g = st_snapshot_find_app(snap, strchr(k, '/') + 1 + strlen("app:"));
+        gone = g == NULL || app_emptied(g);
+      }
       StDecision *d = decision_new(ST_DECISION_CLEAR, strchr(k, '/') + 1, a, NAN,
                                    c->threshold[a->metric], now_us);
+      /* Gone or muted, it has no figure now: nothing to quote. */
+      d->current = NAN;
       d->reason = gone ? ST_CLEAR_EXITED : ST_CLEAR_MUTED;
       d->notify = gone && c->notify_recovery;
       d->others = g_array_new(FALSE, TRUE, sizeof(StOffender));
@@ -542,13 +672,22 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       g_hash_table_iter_remove(&iter);
   }
 
-  /* Name who causes it: the top consumers of the same resource. */
+  /* Name who causes it: the top consumers of the same resource, by the
+   * figure the text quotes. Beside a named process, only those over the
+   * threshold and none above it: a higher one has an alert of its own (and
+   * names this one). A system alert names nobody but the list, worst first;
+   * its figure is of another unit, so it bounds nothing. */
   for (guint i = 0; i < out->len; i++) {
     StDecision *d = g_ptr_array_index(out, i);
+    gboolean named = st_engine_is_process_metric(d->metric);
     d->mem_total_bytes = snap->mem_total_bytes;
+    d->mem_available_bytes = snap->mem_available_bytes > 0 ? snap->mem_available_bytes
+                             : snap->mem_total_bytes > snap->mem_used_bytes
+                                 ? snap->mem_total_bytes - snap->mem_used_bytes
+                                 : 0;
     if (d->others == NULL)
-      d->others = top_offenders(c, snap, d->metric, d->pid,
-                                st_engine_is_process_metric(d->metric) ? d->threshold : 0);
+      d->others = top_offenders(self, snap, d->metric, d->pid, named ? d->threshold : 0,
+                                named && st_value_available(d->value) ? d->value : INFINITY);
     if (d->pid != 0 && st_engine_is_app_metric(d->metric))
       g_array_set_size(d->others, 0); /* its own processes: said as one */
   }

@@ -14,6 +14,10 @@
  * Memory has a critical level that fires at once, bypassing sustain and
  * cooldown: by the time a warning would have been sustained, the OOM killer
  * has already chosen.
+ *
+ * A decision quotes the figure that crossed the threshold, never less: the
+ * time-weighted mean over the last sustain-seconds when it is over, else the
+ * peak. The latest sample alone may sit in the hysteresis band.
  */
 #pragma once
 
@@ -88,7 +92,7 @@ typedef struct {
   gint32 pid;
   char *name;
   char comm[16];
-  gdouble value;
+  gdouble value; /* by the same figure as a decision's value */
 } StOffender;
 
 typedef struct {
@@ -100,13 +104,19 @@ typedef struct {
   char *name;    /* process or application name, NULL for the system */
   char comm[16]; /* the kernel's name for it, raw bytes */
   char *icon;    /* application icon name, or NULL */
+  /* What the text quotes. RAISE and UPDATE: the figure that crossed the
+   * threshold (sustained mean, else peak), never below it. CLEAR: the
+   * latest sample when recovered, NAN when exited or muted. */
   gdouble value;
-  gdouble threshold;
-  gdouble over_s; /* how long the value has been over the threshold */
+  gdouble current;   /* the latest sample; NAN when the subject is gone */
+  gdouble threshold; /* of the level: memory_critical for critical memory */
+  gdouble over_s;    /* how long the value has been over the threshold */
   StClearReason reason;
   gboolean notify; /* CLEAR: say so (notify-recovery) or just withdraw */
-  GArray *others;  /* of StOffender: top consumers, worst first */
+  GArray *others;  /* of StOffender: top consumers, worst first; for a process
+                      or an application, none above its own value */
   guint64 mem_total_bytes;
+  guint64 mem_available_bytes; /* what is left of RAM now */
 } StDecision;
 
 typedef struct _StEngine StEngine;

@@ -141,8 +141,14 @@ body_text(const StDecision *d, guint64 mem_total)
   GString *s = g_string_new(NULL);
 
   if (d->kind == ST_DECISION_CLEAR) {
+    /* A process that has gone has no figure: its last one, or a 0 from its
+     * zombie, would not be true of anything now. */
     if (d->reason == ST_CLEAR_EXITED)
       g_string_append_printf(s, _("%s (pid %d) has exited."), name, d->pid);
+    else if (!st_value_available(d->value) && d->pid != 0)
+      g_string_append_printf(s, _("The alert about %s (pid %d) was withdrawn."), name, d->pid);
+    else if (!st_value_available(d->value))
+      g_string_append(s, _("The alert was withdrawn."));
     else if (d->pid != 0)
       g_string_append_printf(s, _("%s (pid %d) is at %s now."), name, d->pid, value);
     else
@@ -155,7 +161,15 @@ body_text(const StDecision *d, guint64 mem_total)
       g_string_append_printf(s, _("All CPUs have been %s busy for %s."), value, duration);
       break;
     case ST_METRIC_MEMORY:
-      g_string_append_printf(s, _("%s of memory has been in use for %s."), value, duration);
+      if (d->level == ST_LEVEL_CRITICAL && d->mem_total_bytes > 0) {
+        /* Critical fires at once: how much is left matters, not for how long. */
+        g_autofree char *left = g_format_size_full(MIN(d->mem_available_bytes, d->mem_total_bytes),
+                                                   G_FORMAT_SIZE_IEC_UNITS);
+        /* Translators: "97% of memory is in use. Only 180 MiB left." */
+        g_string_append_printf(s, _("%s of memory is in use. Only %s left."), value, left);
+      } else {
+        g_string_append_printf(s, _("%s of memory has been in use for %s."), value, duration);
+      }
       break;
     case ST_METRIC_SYSCALLS:
       g_string_append_printf(s, _("The system has made %s for %s."), value, duration);

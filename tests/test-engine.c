@@ -540,6 +540,254 @@ test_format_escapes(Fixture *f, gconstpointer data)
   g_assert_cmpuint(text.urgency, ==, 1);
 }
 
+/* The number a text quotes right after marker. */
+static gdouble
+quoted(const char *plain, const char *marker)
+{
+  const char *p = strstr(plain, marker);
+  g_assert_nonnull(p);
+  return g_ascii_strtod(p + strlen(marker), NULL);
+}
+
+/* Checks every RAISE and UPDATE of a process CPU alert: its text quotes a
+ * figure at or over the threshold. Returns how many there were. */
+static guint
+check_quotes(Fixture *f, guint n, gdouble threshold)
+{
+  guint count = 0;
+  for (guint i = 0; i < n; i++) {
+    g_autoptr(GPtrArray) d = tick(f);
+    for (guint j = 0; j < d->len; j++) {
+      StDecision *x = g_ptr_array_index(d, j);
+      g_auto(StNotificationText) text = {0};
+      if (x->metric != ST_METRIC_PROCESS_CPU || x->kind == ST_DECISION_CLEAR)
+        continue;
+      st_format_decision(x, &text);
+      g_test_message("%s", text.plain);
+      g_assert_cmpfloat(x->value, >=, threshold);
+      g_assert_cmpfloat(quoted(text.plain, "has used "), >=, threshold);
+      count++;
+    }
+  }
+  return count;
+}
+
+static void
+test_quote_dip(Fixture *f, gconstpointer data)
+{
+  /* 95, 95, 95, 95, 95, then 70: inside the hysteresis band (68..80), so
+   * still firing. The alert never reads "70%" against an 80% threshold. */
+  f->config.threshold[ST_METRIC_PROCESS_CPU] = 80;
+  f->config.sustain_s = 5;
+  f->config.hysteresis_percent = 15;
+  apply(f);
+  set_proc(f->snap, 200, "hog", 95, 1000, 10);
+  g_assert_cmpuint(check_quotes(f, 5, 80), ==, 1);
+  set_proc(f->snap, 200, "hog", 70, 1000, 10);
+  check_quotes(f, 20, 80);
+  /* Back over: the sustained figure is news again. */
+  set_proc(f->snap, 200, "hog", 99, 1000, 10);
+  g_assert_cmpuint(check_quotes(f, 10, 80), >=, 1);
+}
+
+static void
+test_quote_raise_in_band(Fixture *f, gconstpointer data)
+{
+  /* Said, cleared, back over within the cooldown (firing silently), then in
+   * the band (72..80) when the cooldown ends: the raise quotes the figure
+   * that crossed the threshold, not the one of the moment. */
+  f->config.threshold[ST_METRIC_PROCESS_CPU] = 80;
+  f->config.sustain_s = 5;
+  apply(f);
+  set_proc(f->snap, 200, "hog", 95, 1000, 10);
+  g_assert_cmpuint(check_quotes(f, 6, 80), ==, 1);
+  set_proc(f->snap, 200, "hog", 10, 1000, 10);
+  g_assert_cmpuint(run(f, 1, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR), ==, 1);
+  set_proc(f->snap, 200, "hog", 95, 1000, 10);
+  g_assert_cmpuint(check_quotes(f, 10, 80), ==, 0);
+  set_proc(f->snap, 200, "hog", 75, 1000, 10);
+  g_assert_cmpuint(check_quotes(f, 60, 80), ==, 1);
+}
+
+static void
+test_others_not_above(Fixture *f, gconstpointer data)
+{
+  /* hog at 150 from the start; a worse one (300) joins 5 s later and is
+   * still pending when hog's alert is raised. */
+  f->snap->cpu_busy_percent = 95;
+  set_proc(f->snap, 200, "hog", 150, 1000, 10);
+  set_proc(f->snap, 250, "mild", 100, 1000, 10);
+  run(f, 5, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE);
+  set_proc(f->snap, 300, "worse", 300, 1000, 10);
+  for (int i = 0; i < 12; i++) {
+    g_autoptr(GPtrArray) d = tick(f);
+    for (guint j = 0; j < d->len; j++) {
+      StDecision *x = g_ptr_array_index(d, j);
+      g_auto(StNotificationText) text = {0};
+      if (x->kind != ST_DECISION_RAISE)
+        continue;
+      st_format_decision(x, &text);
+      g_test_message("%s", text.plain);
+      for (guint k = 0; k < x->others->len; k++) {
+        const StOffender *o = &g_array_index(x->others, StOffender, k);
+        if (k > 0)
+          g_assert_cmpfloat(o->value, <=, g_array_index(x->others, StOffender, k - 1).value);
+        if (x->metric == ST_METRIC_PROCESS_CPU)
+          g_assert_cmpfloat(o->value, <=, x->value);
+      }
+      if (x->pid == 200) {
+        g_assert_null(strstr(text.plain, "300%"));
+        g_assert_nonnull(strstr(text.plain, "Also high: mild (pid 250, 100%)"));
+      } else if (x->pid == 250) {
+        g_assert_null(strstr(text.plain, "Also high"));
+      } else if (x->metric == ST_METRIC_CPU) {
+        /* A system alert names the top consumer first. */
+        g_assert_nonnull(strstr(text.plain, "Top: worse (pid 300, 300%), hog (pid 200, 150%)"));
+      }
+    }
+  }
+}
+
+/* The only CLEAR of a process metric in the next tick, formatted. */
+static void
+next_clear(Fixture *f, StMetric metric, StClearReason reason, StNotificationText *text)
+{
+  g_autoptr(GPtrArray) d = tick(f);
+  StDecision *clear = find(d, metric, ST_DECISION_CLEAR);
+  g_assert_nonnull(clear);
+  g_assert_cmpint(clear->reason, ==, reason);
+  st_format_decision(clear, text);
+  g_test_message("%s", text->plain);
+}
+
+static void
+test_exited_text(Fixture *f, gconstpointer data)
+{
+  guint64 total = f->snap->mem_total_bytes;
+
+  f->config.threshold[ST_METRIC_PROCESS_MEMORY] = 50;
+  apply(f);
+  set_proc(f->snap, 200, "hog", 190, 1000, 10);
+  set_proc(f->snap, 300, "balloon", 1, total * 6 / 10, 10);
+  set_proc(f->snap, 400, "gone", 190, 1000, 10);
+  g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 2);
+  /* Zombies: still listed, nothing left of them. */
+  set_proc(f->snap, 200, "hog", 0, 0, 0);
+  set_proc(f->snap, 300, "balloon", 0, 0, 0);
+  remove_proc(f->snap, 400);
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    guint clears = 0;
+    for (guint j = 0; j < d->len; j++) {
+      StDecision *x = g_ptr_array_index(d, j);
+      g_auto(StNotificationText) text = {0};
+      g_assert_cmpint(x->kind, ==, ST_DECISION_CLEAR);
+      st_format_decision(x, &text);
+      g_test_message("%s", text.plain);
+      g_assert_nonnull(strstr(text.plain, "has exited"));
+      g_assert_null(strstr(text.plain, "0%"));
+      g_assert_null(strstr(text.plain, "bytes"));
+      g_assert_null(strstr(text.plain, "unavailable"));
+      g_assert_cmpint(x->reason, ==, ST_CLEAR_EXITED);
+      g_assert_true(x->notify);
+      clears++;
+    }
+    g_assert_cmpuint(clears, ==, 3);
+  }
+  g_assert_cmpuint(st_engine_get_n_active(f->engine), ==, 0);
+  /* A zombie is never named among the top consumers either. */
+  f->snap->cpu_busy_percent = 95;
+  for (int i = 0; i < 12; i++) {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *raise = find(d, ST_METRIC_CPU, ST_DECISION_RAISE);
+    for (guint k = 0; raise != NULL && k < raise->others->len; k++)
+      g_assert_cmpfloat(g_array_index(raise->others, StOffender, k).value, >, 0);
+  }
+}
+
+static void
+test_withdrawn_text(Fixture *f, gconstpointer data)
+{
+  g_auto(StNotificationText) text = {0};
+
+  /* Muted: nothing to quote, never "is at unavailable now". */
+  set_proc(f->snap, 200, "hog", 190, 1000, 10);
+  g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
+  f->config.cpu_enabled = FALSE;
+  apply(f);
+  next_clear(f, ST_METRIC_PROCESS_CPU, ST_CLEAR_MUTED, &text);
+  g_assert_null(strstr(text.plain, "unavailable"));
+  g_assert_nonnull(strstr(text.plain, "hog (pid 200)"));
+}
+
+static void
+test_critical_text(Fixture *f, gconstpointer data)
+{
+  guint64 total = f->snap->mem_total_bytes;
+  g_autofree char *left = g_format_size_full(20 * 1024 * 1024, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *left_now = g_format_size_full(30 * 1024 * 1024, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *want = g_strdup_printf("Only %s left.", left);
+  g_autofree char *want_now = g_strdup_printf("Only %s left.", left_now);
+
+  /* Warning first (90%): sustained, with the warning threshold. */
+  f->snap->mem_used_bytes = total * 92 / 100;
+  f->snap->mem_available_bytes = total - f->snap->mem_used_bytes;
+  {
+    guint raises = 0;
+    for (int i = 0; i < 12; i++) {
+      g_autoptr(GPtrArray) d = tick(f);
+      StDecision *raise = find(d, ST_METRIC_MEMORY, ST_DECISION_RAISE);
+      g_auto(StNotificationText) text = {0};
+      if (raise == NULL)
+        continue;
+      st_format_decision(raise, &text);
+      g_assert_cmpfloat(raise->threshold, ==, 90);
+      g_assert_nonnull(strstr(text.plain, "Threshold: 90%"));
+      raises++;
+    }
+    g_assert_cmpuint(raises, ==, 1);
+  }
+  /* Critical (97%): 20 MiB left. The escalation quotes the critical
+   * threshold and what is left, and a figure over the critical threshold. */
+  f->snap->mem_available_bytes = 20 * 1024 * 1024;
+  f->snap->mem_used_bytes = total - f->snap->mem_available_bytes;
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *up = find(d, ST_METRIC_MEMORY, ST_DECISION_UPDATE);
+    g_auto(StNotificationText) text = {0};
+    g_assert_nonnull(up);
+    g_assert_cmpint(up->level, ==, ST_LEVEL_CRITICAL);
+    st_format_decision(up, &text);
+    g_test_message("%s", text.plain);
+    g_assert_cmpfloat(up->threshold, ==, 97);
+    g_assert_cmpfloat(up->value, >=, 97);
+    g_assert_cmpfloat(up->mem_available_bytes, ==, 20 * 1024 * 1024);
+    g_assert_nonnull(strstr(text.plain, "Threshold: 97%"));
+    g_assert_null(strstr(text.plain, "90%"));
+    g_assert_nonnull(strstr(text.plain, "98% of memory is in use"));
+    g_assert_nonnull(strstr(text.plain, want));
+    g_assert_cmpuint(text.urgency, ==, 2);
+  }
+  /* From normal, at once: the same words, the left bytes of that moment. */
+  f->snap->mem_used_bytes = total / 2;
+  f->snap->mem_available_bytes = total / 2;
+  g_assert_cmpuint(run(f, 1, ST_METRIC_MEMORY, ST_DECISION_CLEAR), ==, 1);
+  f->now += 600 * SEC;
+  f->snap->mem_available_bytes = 30 * 1024 * 1024;
+  f->snap->mem_used_bytes = total - f->snap->mem_available_bytes;
+  {
+    g_autoptr(GPtrArray) d = tick(f);
+    StDecision *raise = find(d, ST_METRIC_MEMORY, ST_DECISION_RAISE);
+    g_auto(StNotificationText) text = {0};
+    g_assert_nonnull(raise);
+    st_format_decision(raise, &text);
+    g_test_message("%s", text.plain);
+    g_assert_cmpint(raise->level, ==, ST_LEVEL_CRITICAL);
+    g_assert_nonnull(strstr(text.plain, "Threshold: 97%"));
+    g_assert_nonnull(strstr(text.plain, want_now));
+  }
+}
+
 static void
 test_format_newline_name(void)
 {
@@ -587,6 +835,12 @@ main(int argc, char **argv)
   ADD("disabled", test_disabled);
   ADD("recovery-off", test_recovery_off);
   ADD("format-escapes", test_format_escapes);
+  ADD("quote-dip", test_quote_dip);
+  ADD("quote-raise-in-band", test_quote_raise_in_band);
+  ADD("others-not-above", test_others_not_above);
+  ADD("exited-text", test_exited_text);
+  ADD("withdrawn-text", test_withdrawn_text);
+  ADD("critical-text", test_critical_text);
 #undef ADD
   g_test_add_func("/format/newline-name", test_format_newline_name);
   return g_test_run();
