@@ -6,12 +6,16 @@
  * unprivileged (tests/run-unprivileged.sh) the BPF cases skip, saying why,
  * and the /proc backend must still pass.
  */
+#define _GNU_SOURCE
 #include "st-collector.h"
 #include "st-procfs-parse.h"
 
 #include <dirent.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -337,25 +341,63 @@ test_syscalls_while_running(gconstpointer data)
 
   if (c == NULL)
     return;
-  /* A process in a syscall loop that may never leave its CPU: its rate must
-   * be seen while it runs, not when the scheduler next switches it out. */
+  /* A process in a syscall loop alone on its CPU never leaves it: its
+   * count must be read while it runs (from its CPU's pending slot), not
+   * when the scheduler next switches it out. The child counts its own calls
+   * in shared memory; the collector must see the count of the moment it
+   * read, between what the child had counted before and after. */
+  volatile guint64 *made =
+      mmap(NULL, sizeof(guint64), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  cpu_set_t mine, saved;
+  guint64 before, after;
+
+  g_assert_true(made != MAP_FAILED);
+  *made = 0;
+  if (kind == ST_BACKEND_BPF && sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+    g_test_skip("one CPU: the sampler itself switches the loop out");
+    return;
+  }
+  g_assert_no_errno(sched_getaffinity(0, sizeof(saved), &saved));
   pid = fork();
   g_assert_cmpint(pid, >=, 0);
   if (pid == 0) {
-    for (;;)
+    cpu_set_t one;
+    /* A failed assertion in the parent must not leave it spinning. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    CPU_ZERO(&one);
+    CPU_SET(1, &one);
+    sched_setaffinity(0, sizeof(one), &one);
+    for (;;) {
       syscall(SYS_getppid);
+      *made = *made + 1;
+    }
   }
+  CPU_ZERO(&mine);
+  CPU_SET(0, &mine);
+  g_assert_no_errno(sched_setaffinity(0, sizeof(mine), &mine));
   g_usleep(200000);
   g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
   g_usleep(500000);
-  p = sample_and_find(c, snap, pid);
-  g_test_message("running syscall loop: %.0f/s", p->syscalls_per_s);
-  if (kind == ST_BACKEND_BPF)
+  before = *made;
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  after = *made;
+  p = st_snapshot_find(snap, pid);
+  g_assert_nonnull(p);
+  g_test_message("running syscall loop: %.0f/s; counted %" G_GUINT64_FORMAT
+                 ", made %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
+                 p->syscalls_per_s, p->syscalls, before, after);
+  if (kind == ST_BACKEND_BPF) {
     g_assert_cmpfloat(p->syscalls_per_s, >, 100000);
-  else
+    /* A few more than made: sched_setaffinity and the fork's return. */
+    g_assert_cmpuint(p->syscalls, >=, before);
+    g_assert_cmpuint(p->syscalls, <=, after + 100);
+  } else {
     g_assert_false(st_value_available(p->syscalls_per_s));
+  }
   kill(pid, SIGKILL);
   waitpid(pid, &status, 0);
+  g_assert_no_errno(sched_setaffinity(0, sizeof(saved), &saved));
+  munmap((void *)made, sizeof(guint64));
 }
 
 static guint

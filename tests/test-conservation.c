@@ -250,6 +250,7 @@ tree_root(guint32 seed, int go_fd, int report_fd)
   char b;
 
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (read(go_fd, &b, 1) != 1)
     _exit(1);
   end = mono_ns() + RUN_NS;
