@@ -34,6 +34,7 @@ prev_free(gpointer p)
   StCollectorPrev *prev = p;
   g_free(prev->display_name);
   g_free(prev->app_id);
+  g_free(prev->exe);
   g_free(prev);
 }
 
@@ -135,14 +136,14 @@ track(GHashTable *prev, GHashTable *gone, const StRawProcess *r, StNameResolver 
   if (e == NULL) {
     e = g_new0(StCollectorPrev, 1);
     e->start_time = r->start_time;
-    resolve(r->pid, r->comm, &e->display_name, &e->app_id, resolve_data);
+    resolve(r->pid, r->comm, &e->display_name, &e->exe, &e->app_id, resolve_data);
     g_hash_table_insert(prev, GINT_TO_POINTER(r->pid), e);
   } else {
     e->age++;
     /* Desktops move a new process into its app scope just after it
      * starts: look again during its first samples. */
     if (e->app_id == NULL && e->age < 3)
-      resolve(r->pid, r->comm, NULL, &e->app_id, resolve_data);
+      resolve(r->pid, r->comm, NULL, NULL, &e->app_id, resolve_data);
   }
   return e;
 }
@@ -204,6 +205,7 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
     memcpy(p.comm, r->comm, sizeof(p.comm));
     p.comm[sizeof(p.comm) - 1] = '\0';
     p.display_name = e->display_name;
+    p.exe = e->exe;
     p.cpu_time_ns = r->cpu_time_ns + r->cpu_children_ns;
     p.rss_bytes = r->rss_bytes;
     p.syscalls = r->syscalls + r->syscalls_children;

@@ -35,15 +35,17 @@ typedef struct {
   gboolean syscalls_settled; /* charged to its parent already (BPF exit hook) */
   char *display_name;
   char *app_id;
+  char *exe;     /* the executable's path, or NULL when unreadable */
   guint age;     /* samples this process has been seen in */
   gboolean seen; /* in the reading being folded */
 } StCollectorPrev;
 
-/* Looks up what a new process is called (skipped when display_name is NULL)
- * and which application it belongs to; called once per process, not per
- * sample, but for the application during a process's first samples. */
-typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **app_id,
-                               gpointer data);
+/* Looks up what a new process is called and runs (skipped when
+ * display_name is NULL) and which application it belongs to; called once
+ * per process, not per sample, but for the application during a process's
+ * first samples. */
+typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **exe,
+                               char **app_id, gpointer data);
 
 GHashTable *st_collector_prev_table_new(void);
 /* Folds a raw reading into snap (its processes; snap->n_cpus must be set)

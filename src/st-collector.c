@@ -120,7 +120,8 @@ st_collector_reset(StCollector *self)
 }
 
 static void
-resolve_name(gint32 pid, const char *comm, char **display_name, char **app_id, gpointer data)
+resolve_name(gint32 pid, const char *comm, char **display_name, char **exe, char **app_id,
+             gpointer data)
 {
   StCollector *self = data;
   char path[32], buf[4096];
@@ -130,6 +131,13 @@ resolve_name(gint32 pid, const char *comm, char **display_name, char **app_id, g
     g_snprintf(path, sizeof(path), "%d/cmdline", pid);
     n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));
     *display_name = st_display_name(n > 0 ? buf : NULL, n > 0 ? (gsize)n : 0, comm);
+  }
+  if (exe != NULL) {
+    /* What "Ignore" names: this program, not every process sharing a name.
+     * Unreadable for other users' processes and kernel threads. */
+    g_snprintf(path, sizeof(path), "%d/exe", pid);
+    n = readlinkat(self->proc_fd, path, buf, sizeof(buf) - 1);
+    *exe = n > 0 && buf[0] == '/' ? g_strndup(buf, (gsize)n) : NULL;
   }
   g_snprintf(path, sizeof(path), "%d/cgroup", pid);
   n = st_read_small_file(self->proc_fd, path, buf, sizeof(buf));

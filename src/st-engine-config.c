@@ -1,6 +1,7 @@
 /* st-engine-config.c: the engine's config and the metrics it knows.
  * Pure: no I/O, no clock. */
 #include "st-engine.h"
+#include "st-names.h"
 
 #include <string.h>
 
@@ -103,19 +104,55 @@ st_engine_config_add_snooze(StEngineConfig *config, const char *key, gint64 unti
   g_hash_table_replace(config->snoozed, g_strdup(key), g_memdup2(&until_us, sizeof(until_us)));
 }
 
+/* The form names are compared in: sanitised first (a comm may end in half a
+ * UTF-8 sequence, which casefolding would read past), then casefolded. */
+char *
+st_engine_ignore_fold(const char *name)
+{
+  g_autofree char *clean = st_sanitize_name(name, -1);
+  return g_utf8_casefold(clean, -1);
+}
+
+static gboolean
+in_set(GHashTable *set, const char *name)
+{
+  g_autofree char *folded = NULL;
+  if (name == NULL || name[0] == '\0')
+    return FALSE;
+  folded = st_engine_ignore_fold(name);
+  return g_hash_table_contains(set, folded);
+}
+
+GHashTable *
+st_engine_ignore_set_new(char **ignored)
+{
+  GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (char **p = ignored; p != NULL && *p != NULL; p++) {
+    /* Executable paths are matched as they are: they are bytes, not names. */
+    if ((*p)[0] == '/')
+      g_hash_table_add(set, g_strdup(*p));
+    else if ((*p)[0] != '\0')
+      g_hash_table_add(set, st_engine_ignore_fold(*p));
+  }
+  return set;
+}
+
+gboolean
+st_engine_ignored(GHashTable *set, const char *name, const char *comm, const char *exe,
+                  const char *app_id)
+{
+  if (g_hash_table_size(set) == 0)
+    return FALSE;
+  if (exe != NULL && g_hash_table_contains(set, exe))
+    return TRUE;
+  return in_set(set, name) || in_set(set, comm) || in_set(set, app_id);
+}
+
 gboolean
 st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm)
 {
-  if (config->ignored == NULL)
-    return FALSE;
-  for (char **p = config->ignored; *p != NULL; p++) {
-    g_autofree char *want = g_utf8_casefold(*p, -1);
-    g_autofree char *a = name != NULL ? g_utf8_casefold(name, -1) : NULL;
-    g_autofree char *b = comm != NULL ? g_utf8_casefold(comm, -1) : NULL;
-    if (g_strcmp0(want, a) == 0 || g_strcmp0(want, b) == 0)
-      return TRUE;
-  }
-  return FALSE;
+  g_autoptr(GHashTable) set = st_engine_ignore_set_new(config->ignored);
+  return st_engine_ignored(set, name, comm, NULL, NULL);
 }
 
 gdouble

@@ -54,6 +54,7 @@ struct _StEngine {
   StEngineConfig config;
   GHashTable *alerts;  /* "metric/subject" -> Alert */
   GHashTable *history; /* "metric/subject" -> History */
+  GHashTable *ignored; /* st_engine_ignore_set_new() of the config */
   gint64 last_now_us;
   gdouble last_interval_s; /* of the snapshot being evaluated */
   gint64 sample_us;        /* what one sample of it weighs in a window */
@@ -92,6 +93,7 @@ st_engine_new(void)
   st_engine_config_set_defaults(&self->config);
   self->alerts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, alert_free);
   self->history = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  self->ignored = st_engine_ignore_set_new(self->config.ignored);
   return self;
 }
 
@@ -103,6 +105,7 @@ st_engine_free(StEngine *self)
   st_engine_config_clear(&self->config);
   g_hash_table_unref(self->alerts);
   g_hash_table_unref(self->history);
+  g_clear_pointer(&self->ignored, g_hash_table_unref);
   g_free(self);
 }
 
@@ -123,6 +126,9 @@ st_engine_set_config(StEngine *self, const StEngineConfig *config)
   self->config = *config;
   self->config.ignored = ignored != NULL ? ignored : g_new0(char *, 1);
   self->config.snoozed = snoozes;
+  /* Looked up once per process per sample: a set, not a scan. */
+  g_clear_pointer(&self->ignored, g_hash_table_unref);
+  self->ignored = st_engine_ignore_set_new(self->config.ignored);
 }
 
 const StEngineConfig *
@@ -212,11 +218,36 @@ static void
 decision_free(gpointer p)
 {
   StDecision *d = p;
+  if (d == NULL)
+    return;
   g_free(d->subject);
   g_free(d->name);
   g_free(d->icon);
-  g_array_unref(d->others);
+  g_clear_pointer(&d->others, g_array_unref);
   g_free(d);
+}
+
+void
+st_decision_free(StDecision *d)
+{
+  decision_free(d);
+}
+
+StDecision *
+st_decision_copy(const StDecision *d)
+{
+  StDecision *c = g_memdup2(d, sizeof(*d));
+  c->subject = g_strdup(d->subject);
+  c->name = g_strdup(d->name);
+  c->icon = g_strdup(d->icon);
+  c->others = g_array_sized_new(FALSE, FALSE, sizeof(StOffender), d->others ? d->others->len : 0);
+  g_array_set_clear_func(c->others, offender_clear);
+  for (guint i = 0; d->others != NULL && i < d->others->len; i++) {
+    StOffender o = g_array_index(d->others, StOffender, i);
+    o.name = g_strdup(o.name);
+    g_array_append_val(c->others, o);
+  }
+  return c;
 }
 
 /* The threshold a level is measured against. */
@@ -310,7 +341,6 @@ static GArray *
 top_offenders(StEngine *self, const StSnapshot *snap, StMetric metric, gint32 skip_pid,
               gdouble at_least, gdouble at_most)
 {
-  const StEngineConfig *c = &self->config;
   StMetric per_proc = st_metric_per_process(metric);
   GArray *out = g_array_new(FALSE, TRUE, sizeof(StOffender));
   g_array_set_clear_func(out, offender_clear);
@@ -325,7 +355,7 @@ top_offenders(StEngine *self, const StSnapshot *snap, StMetric metric, gint32 sk
       continue;
     v = process_figure(self, per_proc, snap, p);
     if (!st_value_available(v) || v <= 0 || v < at_least || v > at_most ||
-        st_engine_name_ignored(c, st_process_name(p), p->comm))
+        st_engine_ignored(self->ignored, st_process_name(p), p->comm, p->exe, p->app_id))
       continue;
     for (pos = 0; pos < out->len; pos++)
       if (v > g_array_index(out, StOffender, pos).value)
@@ -599,7 +629,7 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     g_autofree char *subject = g_strdup_printf("app:%s", g->id);
     StProcess as_proc = {0};
 
-    if (st_engine_name_ignored(c, g->name, g->id) || app_emptied(g))
+    if (st_engine_ignored(self->ignored, g->name, NULL, NULL, g->id) || app_emptied(g))
       continue;
     as_proc.pid = g->main_pid;
     as_proc.display_name = g->name;
@@ -621,7 +651,7 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
 
     /* An emptied process is not observed: its alert ends as exited, never
      * as "at 0% now". */
-    if (st_engine_name_ignored(c, name, p->comm) || process_emptied(p))
+    if (st_engine_ignored(self->ignored, name, p->comm, p->exe, p->app_id) || process_emptied(p))
       continue;
     g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
     for (StMetric m = ST_METRIC_PROCESS_CPU; m <= ST_METRIC_PROCESS_SYSCALLS; m++) {

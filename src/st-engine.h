@@ -62,7 +62,7 @@ typedef struct {
   gdouble hysteresis_percent;
   guint cooldown_s;
   gboolean notify_recovery;
-  char **ignored;            /* display names or comms, compared case-insensitively */
+  char **ignored;            /* see st_engine_ignored() */
   guint critical_cooldown_s; /* backoff of critical alerts, apart from cooldown_s */
   /* Flap damping: an alert raised again within flap_window_s of its last
    * clear counts a flap; each flap doubles an extra hold (from 60 s, at most
@@ -119,6 +119,10 @@ typedef struct {
   guint64 mem_available_bytes; /* what is left of RAM now */
 } StDecision;
 
+StDecision *st_decision_copy(const StDecision *d);
+void st_decision_free(StDecision *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StDecision, st_decision_free)
+
 typedef struct _StEngine StEngine;
 
 StEngine *st_engine_new(void);
@@ -143,7 +147,13 @@ gboolean st_engine_is_app_metric(StMetric metric);
  * ST_N_METRICS when processes cannot be ranked for it (I/O pressure). */
 StMetric st_metric_per_process(StMetric metric);
 const char *st_metric_to_string(StMetric metric);
+/* ignored-processes: display names, comms and application ids compared
+ * case-insensitively, or executable paths (starting with "/") exactly. */
 gboolean st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm);
+GHashTable *st_engine_ignore_set_new(char **ignored);
+gboolean st_engine_ignored(GHashTable *set, const char *name, const char *comm, const char *exe,
+                           const char *app_id);
+char *st_engine_ignore_fold(const char *name);
 /* The figure of one process for a per-process metric (CPU %, RSS % of RAM,
  * syscalls/s); NAN when unavailable. */
 gdouble st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc);

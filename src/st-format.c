@@ -132,7 +132,7 @@ append_others(GString *s, const StDecision *d, guint64 mem_total)
 }
 
 static char *
-body_text(const StDecision *d, guint64 mem_total)
+body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
 {
   g_autofree char *name = st_format_process_label(d->name, d->comm);
   g_autofree char *value = st_format_value(d->metric, d->value, mem_total);
@@ -213,7 +213,7 @@ body_text(const StDecision *d, guint64 mem_total)
       break;
   }
   g_string_append_printf(s, _(" Threshold: %s."), threshold);
-  if (d->others != NULL && d->others->len > 0) {
+  if (with_others && d->others != NULL && d->others->len > 0) {
     g_string_append_c(s, '\n');
     g_string_append(s, d->pid != 0 ? _("Also high: ") : _("Top: "));
     append_others(s, d, mem_total);
@@ -225,7 +225,7 @@ void
 st_format_decision(const StDecision *d, StNotificationText *out)
 {
   out->summary = g_strdup(metric_summary(d));
-  out->plain = body_text(d, d->mem_total_bytes);
+  out->plain = body_text(d, d->mem_total_bytes, TRUE);
   out->body = g_markup_escape_text(out->plain, -1);
   out->urgency = d->kind == ST_DECISION_CLEAR ? 0 : d->level == ST_LEVEL_CRITICAL ? 2 : 1;
   /* "device.error" is the closest category of the spec for resource trouble. */
@@ -244,4 +244,72 @@ st_notification_text_clear(StNotificationText *t)
   g_clear_pointer(&t->body, g_free);
   g_clear_pointer(&t->plain, g_free);
   g_clear_pointer(&t->icon, g_free);
+}
+
+/* "using 190% CPU", "holding 6.1 GiB (40% of RAM)", "making 3.2M syscalls/s" */
+static char *
+culprit_phrase(const StDecision *d)
+{
+  g_autofree char *value = st_format_value(d->metric, d->value, d->mem_total_bytes);
+  switch (st_metric_per_process(d->metric)) {
+    case ST_METRIC_PROCESS_CPU:
+      /* Translators: completes "%s is %s": "firefox is using 190% CPU". */
+      return g_strdup_printf(_("using %s CPU"), value);
+    case ST_METRIC_PROCESS_MEMORY:
+      /* Translators: completes "%s is %s": "firefox is holding 6.1 GiB". */
+      return g_strdup_printf(_("holding %s"), value);
+    default:
+      /* Translators: completes "%s is %s": "make is making 3.2M syscalls/s". */
+      return g_strdup_printf(_("making %s"), value);
+  }
+}
+
+void
+st_format_incident(const StDecision *const *primary, guint n_primary,
+                   const StDecision *const *context, guint n_context, StNotificationText *out)
+{
+  const StDecision *first = primary[0];
+  GString *body = g_string_new(NULL);
+  StLevel level = ST_LEVEL_WARNING;
+
+  g_return_if_fail(n_primary > 0);
+  if (first->name != NULL) {
+    /* Who is to blame, first: the summary is what a banner shows. */
+    g_autofree char *name = st_format_process_label(first->name, first->comm);
+    g_autofree char *what = culprit_phrase(first);
+    for (guint i = 1; i < n_primary; i++) {
+      if (primary[i]->name != NULL && g_strcmp0(primary[i]->subject, first->subject) == 0) {
+        g_autofree char *more = culprit_phrase(primary[i]);
+        g_autofree char *both = g_strdup_printf(_("%s and %s"), what, more);
+        g_free(what);
+        what = g_steal_pointer(&both);
+      }
+    }
+    /* Translators: "firefox is using 190% CPU". */
+    out->summary = g_strdup_printf(_("%s is %s"), name, what);
+  } else {
+    out->summary = g_strdup(metric_summary(first));
+  }
+  for (guint i = 0; i < n_primary; i++) {
+    g_autofree char *text = body_text(primary[i], primary[i]->mem_total_bytes, TRUE);
+    if (body->len > 0)
+      g_string_append_c(body, '\n');
+    g_string_append(body, text);
+    level = MAX(level, primary[i]->level);
+  }
+  /* The system figures are context, without their own list of top
+   * consumers: the culprit is named above. */
+  for (guint i = 0; i < n_context; i++) {
+    g_autofree char *text = body_text(context[i], context[i]->mem_total_bytes, FALSE);
+    g_string_append_c(body, '\n');
+    g_string_append(body, text);
+    level = MAX(level, context[i]->level);
+  }
+  out->plain = g_string_free(body, FALSE);
+  out->body = g_markup_escape_text(out->plain, -1);
+  out->urgency = level == ST_LEVEL_CRITICAL ? 2 : 1;
+  out->category = "device.error";
+  out->icon = g_strdup(first->icon != NULL          ? first->icon
+                       : level == ST_LEVEL_CRITICAL ? "dialog-error"
+                                                    : "dialog-warning");
 }

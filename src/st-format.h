@@ -21,6 +21,11 @@ typedef struct {
 
 void st_format_decision(const StDecision *d, StNotificationText *out);
 void st_notification_text_clear(StNotificationText *t);
+/* One notification for an incident: the alerts that speak for its
+ * resources (the culprit's, one per resource, or the system's), then
+ * context (system figures and pressure stalls on the same resources). */
+void st_format_incident(const StDecision *const *primary, guint n_primary,
+                        const StDecision *const *context, guint n_context, StNotificationText *out);
 /* "190%", "6.1 GiB", "120k/s": a value of a metric as a person reads it. */
 char *st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes);
 char *st_format_duration(gdouble seconds);

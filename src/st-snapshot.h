@@ -23,6 +23,7 @@ typedef struct {
   guint32 uid;
   gchar comm[16];           /* kernel comm, NUL-terminated, raw bytes */
   const char *display_name; /* exe base name or first cmdline word, UTF-8; may be NULL */
+  const char *exe;          /* path of the executable, raw bytes; NULL when unreadable */
   gdouble cpu_percent;      /* percent of one CPU over the interval */
   guint64 cpu_time_ns;      /* cumulative CPU time of the process */
   guint64 rss_bytes;        /* resident set size */
