@@ -137,6 +137,20 @@ st_engine_ignore_set_new(char **ignored)
   return set;
 }
 
+char *
+st_engine_ignore_program(const char *exe, const char *comm)
+{
+  g_autofree char *base = g_path_get_basename(exe);
+  g_autofree char *clean = st_sanitize_name(comm, -1);
+
+  /* The kernel cuts comm at 15 bytes: a prefix of the file name is the
+   * program itself. Anything else is a script its interpreter runs
+   * ("/usr/bin/bash" with comm "backup.sh"): that script, not every bash. */
+  if (clean[0] == '\0' || g_str_has_prefix(base, clean))
+    return g_strdup(exe);
+  return g_strdup_printf("%s (%s)", exe, clean);
+}
+
 gboolean
 st_engine_ignored(GHashTable *set, const char *name, const char *comm, const char *exe,
                   const char *app_id)
@@ -145,6 +159,11 @@ st_engine_ignored(GHashTable *set, const char *name, const char *comm, const cha
     return FALSE;
   if (exe != NULL && g_hash_table_contains(set, exe))
     return TRUE;
+  if (exe != NULL && comm != NULL) {
+    g_autofree char *script = st_engine_ignore_program(exe, comm);
+    if (g_hash_table_contains(set, script))
+      return TRUE;
+  }
   return in_set(set, name) || in_set(set, comm) || in_set(set, app_id);
 }
 

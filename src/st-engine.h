@@ -148,12 +148,15 @@ gboolean st_engine_is_app_metric(StMetric metric);
 StMetric st_metric_per_process(StMetric metric);
 const char *st_metric_to_string(StMetric metric);
 /* ignored-processes: display names, comms and application ids compared
- * case-insensitively, or executable paths (starting with "/") exactly. */
+ * case-insensitively; executable paths (starting with "/") exactly, alone
+ * or as "<path> (<comm>)" for one script of an interpreter. */
 gboolean st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm);
 GHashTable *st_engine_ignore_set_new(char **ignored);
 gboolean st_engine_ignored(GHashTable *set, const char *name, const char *comm, const char *exe,
                            const char *app_id);
 char *st_engine_ignore_fold(const char *name);
+/* The ignored-processes entry that means this program and nothing else. */
+char *st_engine_ignore_program(const char *exe, const char *comm);
 /* The figure of one process for a per-process metric (CPU %, RSS % of RAM,
  * syscalls/s); NAN when unavailable. */
 gdouble st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc);

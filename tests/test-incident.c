@@ -232,6 +232,33 @@ test_two_culprits(void)
   g_assert_cmpuint(keys->len, ==, 2);
 }
 
+/* Ignore means the program: its path, or one script of an interpreter. */
+static void
+test_ignore_program(void)
+{
+  char *entries[] = {"/usr/bin/bash (backup.sh)", "/usr/lib/firefox/firefox", "Thunderbird", NULL};
+  g_autoptr(GHashTable) set = st_engine_ignore_set_new(entries);
+  g_autofree char *a = st_engine_ignore_program("/usr/lib/firefox/firefox", "firefox");
+  g_autofree char *b = st_engine_ignore_program("/usr/bin/bash", "backup.sh");
+  g_autofree char *c =
+      st_engine_ignore_program("/usr/libexec/gnome-terminal-server", "gnome-terminal-");
+  const char cut[] = {'a', 'b', '\xd0', '\0'};
+
+  g_assert_cmpstr(a, ==, "/usr/lib/firefox/firefox");
+  g_assert_cmpstr(b, ==, "/usr/bin/bash (backup.sh)");
+  g_assert_cmpstr(c, ==, "/usr/libexec/gnome-terminal-server");
+  g_assert_true(st_engine_ignored(set, "bash", "backup.sh", "/usr/bin/bash", NULL));
+  g_assert_false(st_engine_ignored(set, "bash", "build.sh", "/usr/bin/bash", NULL));
+  g_assert_false(st_engine_ignored(set, "bash", "bash", "/usr/bin/bash", NULL));
+  g_assert_true(
+      st_engine_ignored(set, "Web Content", "Web Content", "/usr/lib/firefox/firefox", NULL));
+  /* A name alone is not a path. */
+  g_assert_false(st_engine_ignored(set, "firefox", "firefox", "/opt/firefox/firefox", NULL));
+  g_assert_true(st_engine_ignored(set, NULL, NULL, NULL, "thunderbird"));
+  /* A comm cut inside a UTF-8 sequence is read within its bounds. */
+  g_assert_false(st_engine_ignored(set, cut, cut, NULL, NULL));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -243,5 +270,6 @@ main(int argc, char **argv)
   g_test_add_func("/incident/dismissed", test_dismissed_stays_quiet);
   g_test_add_func("/incident/recovery", test_recovery);
   g_test_add_func("/incident/two-culprits", test_two_culprits);
+  g_test_add_func("/incident/ignore-program", test_ignore_program);
   return g_test_run();
 }
