@@ -188,6 +188,7 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
   rec.tid = task->pid;
   rec.tgid = task->tgid;
   rec.exec_ns = task->se.sum_exec_runtime;
+  rec.stime_ns = task->stime;
   /* Direct loads through the iterator's trusted task pointer, not
    * probe reads: they are most of the cost of a record. */
   rec.start_time_ns = leader->start_time;
@@ -196,6 +197,7 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
     rec.flags |= ST_REC_LEADER;
     rec.uid = task->real_cred->uid.val;
     rec.dead_exec_ns = task->signal->sum_sched_runtime;
+    rec.stime_ns += task->signal->stime;
     rec.rss_pages = rss_pages;
     rec.ppid = task->real_parent->tgid;
     /* Reaped children, exact: the kernel's own sum of their runtime. */

@@ -43,7 +43,7 @@ struct st_cpu_counts {
   __u64 pending;
 };
 
-/* One record per thread, written by the task iterator. 96 bytes. */
+/* One record per thread, written by the task iterator. 104 bytes. */
 struct st_task_rec {
   __u32 tid;
   __u32 tgid;
@@ -51,13 +51,18 @@ struct st_task_rec {
   __u32 flags;
   __u32 ppid; /* leader only: the parent process */
   __u32 pad;
-  __u64 child_exec_ns;    /* leader only: signal->cutime + cstime (reaped children) */
-  __u64 child_syscalls;   /* leader only */
-  __u64 start_time_ns;    /* group leader's start_time, CLOCK_MONOTONIC ns */
-  __u64 exec_ns;          /* this thread's se.sum_exec_runtime */
-  __u64 dead_exec_ns;     /* leader only: signal->sum_sched_runtime (exited threads) */
-  __u64 rss_pages;        /* leader only: file + anon + shmem */
-  __u64 syscalls;         /* own + reaped */
+  __u64 child_exec_ns;  /* leader only: signal->cutime + cstime (reaped children) */
+  __u64 child_syscalls; /* leader only */
+  __u64 start_time_ns;  /* group leader's start_time, CLOCK_MONOTONIC ns */
+  __u64 exec_ns;        /* this thread's se.sum_exec_runtime */
+  __u64 dead_exec_ns;   /* leader only: signal->sum_sched_runtime (exited threads) */
+  __u64 rss_pages;      /* leader only: file + anon + shmem */
+  __u64 syscalls;       /* own + reaped */
+  /* Time in the kernel: task->stime (+ signal->stime of exited threads for
+   * the leader). Sampled at ticks, but free: it tells when a syscall
+   * threshold could be near, so that the counting hooks are attached only
+   * then. */
+  __u64 stime_ns;
   char comm[ST_COMM_LEN]; /* the group leader's comm */
 };
 

@@ -15,6 +15,7 @@ typedef struct {
   guint64 d_own[2];   /* this interval: CPU ns, syscalls */
   guint64 d_child[2]; /* growth of the children totals */
   guint64 less[2];    /* taken back: last readings of exited descendants */
+  guint64 d_stime;
   guint threads_charged;
 } Charge;
 
@@ -185,6 +186,7 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
     }
     c->d_own[CPU] = advance(&e->cpu_own_ns, r->cpu_time_ns);
     c->d_child[CPU] = advance(&e->cpu_children_ns, r->cpu_children_ns);
+    c->d_stime = advance(&e->stime_ns, r->stime_ns);
     if (!e->syscalls_settled && !r->syscalls_settled) {
       c->d_own[SYS] = advance(&e->syscalls_own, r->syscalls);
       c->d_child[SYS] = advance(&e->syscalls_children, r->syscalls_children);
@@ -246,6 +248,7 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
     /* Never more than the whole machine, whatever the input. */
     p->cpu_percent = rates ? MIN(100.0 * (gdouble)work[CPU] / 1e9 / secs, max_percent) : NAN;
     p->syscalls_per_s = rates && raw->has_syscalls ? (gdouble)work[SYS] / secs : NAN;
+    p->system_percent = rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / secs, p->cpu_percent) : NAN;
   }
   /* The iterator and readdir() list processes by pid already, but for a
    * few stragglers: sort only when needed (sorting 5,000 records costs more

@@ -30,6 +30,7 @@ typedef struct {
    * neither place; a dip must not become a later spike. */
   guint64 cpu_own_ns;
   guint64 cpu_children_ns;
+  guint64 stime_ns;
   guint64 syscalls_own;
   guint64 syscalls_children;
   gboolean syscalls_settled; /* charged to its parent already (BPF exit hook) */

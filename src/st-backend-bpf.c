@@ -30,6 +30,10 @@ typedef struct {
   StBackend parent;
   struct collector_bpf *skel;
   struct bpf_link *iter_link;
+  /* The counting hooks, attached only while syscalls are counted. */
+  struct bpf_link *hook_links[3];
+  gboolean deferred;
+  gboolean counting;
   int n_cpus;
   guint64 page_size;
   GByteArray *buf;
@@ -85,7 +89,7 @@ explain_errno(int err)
       /* fall through */
     case EPERM:
       return "the kernel refused to load BPF programs: SmoothTask needs CAP_BPF and "
-             "CAP_PERFMON (or root); see docs/bpf-setup.md";
+             "CAP_PERFMON (or root); see " DOCDIR "/bpf-setup.md";
     case EINVAL:
     case 524: /* ENOTSUPP, kernel-internal */
     case EOPNOTSUPP:
@@ -135,7 +139,7 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
                             out->procs))
     g_warning("The task iterator returned %u bytes, not a whole number of records", self->buf->len);
 
-  out->has_syscalls = TRUE;
+  out->has_syscalls = self->counting;
   out->syscalls_total = 0;
   if (bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.cpu_counts), &zero, percpu) == 0) {
     for (int i = 0; i < self->n_cpus; i++)
@@ -147,9 +151,63 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
 }
 
 static void
+detach_hooks(StBackendBpf *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(self->hook_links); i++)
+    g_clear_pointer(&self->hook_links[i], bpf_link__destroy);
+  self->counting = FALSE;
+}
+
+static gboolean
+bpf_set_counting(StBackend *backend, gboolean on, GError **error)
+{
+  StBackendBpf *self = (StBackendBpf *)backend;
+  struct bpf_program *progs[3];
+  guint n = 0;
+
+  if (on == self->counting)
+    return TRUE;
+  if (!on) {
+    detach_hooks(self);
+    return TRUE;
+  }
+  /* What was left in the per-CPU slots when counting last stopped belongs
+   * to nobody now. */
+  {
+    g_autofree struct st_cpu_counts *percpu = g_new0(struct st_cpu_counts, self->n_cpus);
+    guint32 zero = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.cpu_counts), &zero, percpu) == 0) {
+      for (int i = 0; i < self->n_cpus; i++)
+        percpu[i].pending = 0;
+      bpf_map_update_elem(bpf_map__fd(self->skel->maps.cpu_counts), &zero, percpu, BPF_ANY);
+    }
+  }
+  /* The exit hook first and the syscall hook last: nothing counted is
+   * left without its way to the task and the parent. */
+  progs[n++] = self->skel->progs.on_task_exit;
+  if (self->deferred)
+    progs[n++] = self->skel->progs.on_switch;
+  progs[n++] =
+      self->deferred ? self->skel->progs.on_sys_enter : self->skel->progs.on_sys_enter_direct;
+  for (guint i = 0; i < n; i++) {
+    self->hook_links[i] = bpf_program__attach(progs[i]);
+    if (self->hook_links[i] == NULL) {
+      int err = errno;
+      detach_hooks(self);
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Attaching %s failed: %s",
+                  bpf_program__name(progs[i]), g_strerror(err));
+      return FALSE;
+    }
+  }
+  self->counting = TRUE;
+  return TRUE;
+}
+
+static void
 bpf_free(StBackend *backend)
 {
   StBackendBpf *self = (StBackendBpf *)backend;
+  detach_hooks(self);
   g_clear_pointer(&self->iter_link, bpf_link__destroy);
   g_clear_pointer(&self->skel, collector_bpf__destroy);
   g_clear_pointer(&self->buf, g_byte_array_unref);
@@ -193,9 +251,11 @@ bpf_setup(StBackendBpf *self, GError **error)
   err = collector_bpf__load(self->skel);
   if (err != 0)
     return fail(error, -err, "Loading the BPF programs failed");
-  err = collector_bpf__attach(self->skel);
-  if (err != 0)
-    return fail(error, -err, "Attaching the BPF programs failed");
+  self->deferred = deferred;
+  /* The counting hooks are attached on demand (bpf_set_counting); try
+   * once now, so that a kernel that refuses them is known at start. */
+  if (!bpf_set_counting(&self->parent, TRUE, NULL))
+    return fail(error, errno != 0 ? errno : EPERM, "Attaching the BPF programs failed");
 
   self->iter_link = bpf_program__attach_iter(
       old_layout ? self->skel->progs.iter_tasks_atomic : self->skel->progs.iter_tasks_pcpu, NULL);
@@ -222,6 +282,7 @@ st_backend_bpf_new(GError **error)
   self = g_new0(StBackendBpf, 1);
   self->parent.name = "bpf";
   self->parent.read = bpf_read;
+  self->parent.set_counting = bpf_set_counting;
   self->parent.free = bpf_free;
   self->n_cpus = libbpf_num_possible_cpus();
   self->page_size = (guint64)sysconf(_SC_PAGESIZE);

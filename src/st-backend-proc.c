@@ -118,6 +118,7 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   out->n_threads = st.num_threads > 0 ? (guint)MIN(st.num_threads, G_MAXUINT) : 0;
   out->cpu_time_ns = (st.utime_ticks + st.stime_ticks) * self->tick_ns;
   out->cpu_children_ns = (st.cutime_ticks + st.cstime_ticks) * self->tick_ns;
+  out->stime_ns = st.stime_ticks * self->tick_ns;
   out->rss_bytes = resident * self->page_size;
   return TRUE;
 }

@@ -31,6 +31,7 @@ typedef struct {
    * (whole subtrees), which st-accounting.c charges once. */
   guint64 cpu_time_ns;
   guint64 cpu_children_ns;
+  guint64 stime_ns; /* of cpu_time_ns, the time spent in the kernel */
   guint64 rss_bytes;
   /* Valid when the sample's has_syscalls is set. */
   guint64 syscalls;
@@ -50,6 +51,9 @@ typedef struct _StBackend StBackend;
 struct _StBackend {
   const char *name;
   gboolean (*read)(StBackend *self, StRawSample *out, GError **error);
+  /* Attaches or detaches the hooks that count syscalls; NULL when the
+   * backend cannot count them. */
+  gboolean (*set_counting)(StBackend *self, gboolean on, GError **error);
   void (*free)(StBackend *self);
 };
 

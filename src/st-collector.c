@@ -300,6 +300,25 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
   return TRUE;
 }
 
+gboolean
+st_collector_can_count_syscalls(StCollector *self)
+{
+  return self->backend != NULL && self->backend->set_counting != NULL;
+}
+
+gboolean
+st_collector_set_syscall_counting(StCollector *self, gboolean on, GError **error)
+{
+  if (!st_collector_can_count_syscalls(self)) {
+    if (!on)
+      return TRUE;
+    g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
+                "The %s backend cannot count system calls", st_collector_get_backend_name(self));
+    return FALSE;
+  }
+  return self->backend->set_counting(self->backend, on, error);
+}
+
 void
 st_collector_free(StCollector *self)
 {

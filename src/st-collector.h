@@ -35,6 +35,11 @@ gboolean st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap
 /* Forget the previous reading, e.g. after a suspend: the next sample is a new
  * baseline instead of a rate over hours. */
 void st_collector_reset(StCollector *self);
+/* Attaches (on) or detaches the hooks that count syscalls. Counting is on
+ * after init when the backend can count; figures are NAN while it is off.
+ * FALSE with an error when the backend cannot count at all. */
+gboolean st_collector_set_syscall_counting(StCollector *self, gboolean on, GError **error);
+gboolean st_collector_can_count_syscalls(StCollector *self);
 void st_collector_free(StCollector *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StCollector, st_collector_free)

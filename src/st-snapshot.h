@@ -25,6 +25,7 @@ typedef struct {
   const char *display_name; /* exe base name or first cmdline word, UTF-8; may be NULL */
   const char *exe;          /* path of the executable, raw bytes; NULL when unreadable */
   gdouble cpu_percent;      /* percent of one CPU over the interval */
+  gdouble system_percent;   /* of which in the kernel (sampled at ticks); NAN at first */
   guint64 cpu_time_ns;      /* cumulative CPU time of the process */
   guint64 rss_bytes;        /* resident set size */
   gdouble syscalls_per_s;   /* NAN when unavailable */
@@ -65,7 +66,7 @@ typedef struct {
   guint64 swap_total_bytes;
   guint64 swap_used_bytes;
 
-  gdouble syscalls_per_s; /* NAN when the backend cannot count syscalls */
+  gdouble syscalls_per_s; /* NAN when syscalls are not being counted */
 
   /* CPU time of processes that exited during the interval, when the backend
    * knows it (BPF), and the system CPU time no listed process accounts for.

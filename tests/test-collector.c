@@ -400,6 +400,69 @@ test_syscalls_while_running(gconstpointer data)
   munmap((void *)made, sizeof(guint64));
 }
 
+/* BPF links of this process attached to tracing hooks (not the iterator). */
+static guint
+count_tracing_links(void)
+{
+  g_autoptr(GDir) dir = g_dir_open("/proc/self/fdinfo", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull(dir);
+  while ((name = g_dir_read_name(dir)) != NULL) {
+    g_autofree char *path = g_build_filename("/proc/self/fdinfo", name, NULL);
+    g_autofree char *text = NULL;
+    if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "link_type:") != NULL &&
+        strstr(text, "link_type:\titer") == NULL)
+      n++;
+  }
+  return n;
+}
+
+/* Zero cost while calm: off detaches every hook, figures say "not counted"
+ * (NAN), never 0; on attaches them and counts again. */
+static void
+test_counting_on_demand(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  g_autoptr(StCollector) c = collector_or_skip(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GError) error = NULL;
+  const StProcess *p;
+  Child child;
+
+  if (c == NULL)
+    return;
+  if (kind == ST_BACKEND_PROC) {
+    g_assert_false(st_collector_can_count_syscalls(c));
+    g_assert_false(st_collector_set_syscall_counting(c, TRUE, &error));
+    g_assert_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED);
+    g_assert_true(st_collector_set_syscall_counting(c, FALSE, NULL));
+    return;
+  }
+  g_assert_cmpuint(count_tracing_links(), >, 0);
+  g_assert_true(st_collector_set_syscall_counting(c, FALSE, NULL));
+  g_assert_cmpuint(count_tracing_links(), ==, 0);
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  child = child_start(make_syscalls);
+  p = sample_and_find(c, snap, child.pid);
+  g_assert_false(st_value_available(p->syscalls_per_s));
+  g_assert_false(st_value_available(snap->syscalls_per_s));
+  /* Its kernel time is seen without any hook: what arms the counting. */
+  g_test_message("uncounted syscall loop: %.1f%% CPU, %.1f%% in the kernel", p->cpu_percent,
+                 p->system_percent);
+  g_assert_cmpfloat(p->system_percent, >, 0);
+  child_stop(&child);
+
+  g_assert_true(st_collector_set_syscall_counting(c, TRUE, NULL));
+  g_assert_cmpuint(count_tracing_links(), >, 0);
+  child = child_start(make_syscalls);
+  p = sample_and_find(c, snap, child.pid);
+  g_assert_true(st_value_available(p->syscalls_per_s));
+  g_assert_cmpuint(p->syscalls, >=, N_SYSCALLS);
+  child_stop(&child);
+}
+
 static guint
 count_fds(void)
 {
@@ -474,6 +537,8 @@ main(int argc, char **argv)
     g_test_add_data_func(short_lived, GINT_TO_POINTER(k), test_short_lived);
     g_autofree char *running = g_strdup_printf("/collector/%s/syscalls-while-running", name);
     g_test_add_data_func(running, GINT_TO_POINTER(k), test_syscalls_while_running);
+    g_autofree char *demand = g_strdup_printf("/collector/%s/counting-on-demand", name);
+    g_test_add_data_func(demand, GINT_TO_POINTER(k), test_counting_on_demand);
   }
   g_test_add_func("/collector/auto", test_auto);
   return g_test_run();
