@@ -386,3 +386,16 @@ st_incidents_get_n(StIncidents *self)
 {
   return self->incidents->len;
 }
+
+guint
+st_incidents_count_alerts(StIncidents *self, StResource resource)
+{
+  GHashTableIter iter;
+  gpointer v;
+  guint n = 0;
+
+  g_hash_table_iter_init(&iter, self->alerts);
+  while (g_hash_table_iter_next(&iter, NULL, &v))
+    n += st_metric_resource(((StDecision *)v)->metric) == resource;
+  return n;
+}

@@ -67,6 +67,8 @@ const StDecision *st_incidents_lookup(StIncidents *self, const char *key);
 /* Keys of the incidents whose notification is on screen. */
 GPtrArray *st_incidents_shown_keys(StIncidents *self);
 guint st_incidents_get_n(StIncidents *self);
+/* Alerts active on a resource (of any metric). */
+guint st_incidents_count_alerts(StIncidents *self, StResource resource);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StIncidents, st_incidents_free)
 

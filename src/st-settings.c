@@ -12,6 +12,7 @@
 #define KEY_CPU_ENABLED            "enable-cpu-metrics"
 #define KEY_MEMORY_ENABLED         "enable-memory-metrics"
 #define KEY_SYSCALLS_ENABLED       "enable-syscall-monitoring"
+#define KEY_SYSCALL_COUNTING       "syscall-counting"
 #define KEY_CPU_THRESHOLD          "cpu-threshold"
 #define KEY_PROC_CPU_THRESHOLD     "process-cpu-threshold"
 #define KEY_MEMORY_THRESHOLD       "memory-threshold"
@@ -179,6 +180,19 @@ st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, g
   g_ptr_array_add(names, NULL);
   c->ignored = (char **)g_ptr_array_free(names, FALSE);
   st_engine_config_clear(&d);
+}
+
+StCountingMode
+st_settings_get_counting(StSettings *self)
+{
+  g_autofree char *mode = g_settings_get_string(self->settings, KEY_SYSCALL_COUNTING);
+  StCountingMode out = ST_COUNTING_ON_DEMAND;
+
+  if (!g_settings_get_boolean(self->settings, KEY_SYSCALLS_ENABLED))
+    return ST_COUNTING_OFF;
+  if (!st_counting_mode_from_string(mode, &out))
+    g_warning("Unknown %s value \"%s\": counting on demand", KEY_SYSCALL_COUNTING, mode);
+  return out;
 }
 
 guint

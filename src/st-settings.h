@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "st-arming.h"
 #include "st-engine.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,8 @@ gboolean st_settings_snooze(StSettings *self, const char *key, gint64 until_wall
 gint64 st_settings_prune_snoozes(StSettings *self, gint64 now_wall_s);
 char **st_settings_get_alert_command(StSettings *self);
 guint st_settings_get_interval(StSettings *self);
+/* syscall-counting, and off when enable-syscall-monitoring is false. */
+StCountingMode st_settings_get_counting(StSettings *self);
 gboolean st_settings_add_ignored(StSettings *self, const char *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StSettings, st_settings_free)

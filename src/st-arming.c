@@ -1,0 +1,48 @@
+/* st-arming.c: when to count syscalls (see the header). */
+#include "st-arming.h"
+
+gboolean
+st_counting_mode_from_string(const char *s, StCountingMode *out)
+{
+  if (g_strcmp0(s, "on-demand") == 0)
+    *out = ST_COUNTING_ON_DEMAND;
+  else if (g_strcmp0(s, "always") == 0)
+    *out = ST_COUNTING_ALWAYS;
+  else if (g_strcmp0(s, "off") == 0)
+    *out = ST_COUNTING_OFF;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* Kernel time, in percent of one CPU, that rate syscalls/s need at least;
+ * half of it arms: tick sampling of the kernel time and a storm that has
+ * only just started must not slip under. */
+static gdouble
+trigger_percent(const StArming *self, gdouble rate)
+{
+  return 0.5 * rate * self->syscall_cost_ns / 1e9 * 100.0;
+}
+
+gboolean
+st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts, gint64 now_us)
+{
+  gboolean hot = n_syscall_alerts > 0;
+
+  if (self->mode == ST_COUNTING_ALWAYS)
+    return TRUE;
+  if (self->mode == ST_COUNTING_OFF)
+    return FALSE;
+  if (self->process_threshold > 0) {
+    gdouble at = trigger_percent(self, self->process_threshold);
+    for (guint i = 0; !hot && i < snap->processes->len; i++) {
+      const StProcess *p = &g_array_index(snap->processes, StProcess, i);
+      hot = st_value_available(p->system_percent) && p->system_percent >= at;
+    }
+  }
+  if (!hot && self->system_threshold > 0 && st_value_available(snap->cpu_system_percent))
+    hot = snap->cpu_system_percent * snap->n_cpus >= trigger_percent(self, self->system_threshold);
+  if (hot)
+    self->armed_until_us = now_us + ST_ARMING_CALM_US;
+  return now_us < self->armed_until_us;
+}

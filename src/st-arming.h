@@ -1,0 +1,41 @@
+/* st-arming.h: when to count syscalls.
+ *
+ * Counting costs every syscall and every context switch of the machine, to
+ * feed an alert that rarely fires. A process cannot make syscalls without
+ * spending time in the kernel, and the task iterator sees that time for
+ * free: a process making R syscalls/s spends at least R x c in the kernel,
+ * c the kernel time of the cheapest syscall (measured at start). So the
+ * hooks are attached when some process, or the system as a whole, spends
+ * half of what its threshold needs (threshold x c / 2) in the kernel, and
+ * detached after a calm period with no syscall alert active.
+ *
+ * Pure: the caller measures c, reads the clock and attaches the hooks.
+ */
+#pragma once
+
+#include "st-snapshot.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ST_COUNTING_ON_DEMAND,
+  ST_COUNTING_ALWAYS,
+  ST_COUNTING_OFF,
+} StCountingMode;
+
+#define ST_ARMING_CALM_US (30 * G_USEC_PER_SEC)
+
+typedef struct {
+  StCountingMode mode;
+  gdouble syscall_cost_ns;   /* kernel time of the cheapest syscall */
+  gdouble process_threshold; /* syscalls/s; 0: no such alert */
+  gdouble system_threshold;  /* syscalls/s of the system (or of one application); 0: none */
+  gint64 armed_until_us;     /* state: stay armed until then */
+} StArming;
+
+gboolean st_counting_mode_from_string(const char *s, StCountingMode *out);
+/* Whether the counting hooks should be attached after this sample. */
+gboolean st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,
+                          gint64 now_us);
+
+G_END_DECLS
