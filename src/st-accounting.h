@@ -15,7 +15,7 @@
  */
 #pragma once
 
-#include "st-backend.h"
+#include "st-raw-sample.h"
 #include "st-snapshot.h"
 
 G_BEGIN_DECLS

@@ -465,15 +465,9 @@ st_app_new(const StAppOptions *options, GError **error)
 
   self->psi_fd = -1;
 
-  if (!claim_name(self)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "SmoothTask is already running");
-    return NULL;
-  }
-
-  self->targets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, target_free);
-  self->settings = st_settings_new(error);
-  if (self->settings == NULL)
-    return NULL;
+  /* BPF first, and the capabilities dropped, before anything starts a
+   * thread (the bus and dconf do): a dropped capability stays in every
+   * thread that existed before the drop. */
   self->collector = st_collector_new(options->backend);
   if (!st_collector_init(self->collector, error))
     return NULL;
@@ -488,6 +482,15 @@ st_app_new(const StAppOptions *options, GError **error)
    * back rather than carry it for the whole session. */
   malloc_trim(0);
 #endif
+  if (!claim_name(self)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "SmoothTask is already running");
+    return NULL;
+  }
+
+  self->targets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, target_free);
+  self->settings = st_settings_new(error);
+  if (self->settings == NULL)
+    return NULL;
 
   self->arming.syscall_cost_ns = measure_syscall_cost_ns();
   self->counting = st_collector_can_count_syscalls(self->collector);

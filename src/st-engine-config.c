@@ -1,6 +1,6 @@
 /* st-engine-config.c: the engine's config and the metrics it knows.
  * Pure: no I/O, no clock. */
-#include "st-engine.h"
+#include "st-engine-config.h"
 #include "st-names.h"
 
 #include <string.h>
@@ -172,21 +172,4 @@ st_engine_name_ignored(const StEngineConfig *config, const char *name, const cha
 {
   g_autoptr(GHashTable) set = st_engine_ignore_set_new(config->ignored);
   return st_engine_ignored(set, name, comm, NULL, NULL);
-}
-
-gdouble
-st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc)
-{
-  switch (st_metric_per_process(metric)) {
-    case ST_METRIC_PROCESS_CPU:
-      return proc->cpu_percent;
-    case ST_METRIC_PROCESS_MEMORY:
-      if (snap->mem_total_bytes == 0)
-        return NAN;
-      return 100.0 * (gdouble)proc->rss_bytes / (gdouble)snap->mem_total_bytes;
-    case ST_METRIC_PROCESS_SYSCALLS:
-      return proc->syscalls_per_s;
-    default:
-      return NAN;
-  }
 }

@@ -723,3 +723,20 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   }
   return out;
 }
+
+gdouble
+st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc)
+{
+  switch (st_metric_per_process(metric)) {
+    case ST_METRIC_PROCESS_CPU:
+      return proc->cpu_percent;
+    case ST_METRIC_PROCESS_MEMORY:
+      if (snap->mem_total_bytes == 0)
+        return NAN;
+      return 100.0 * (gdouble)proc->rss_bytes / (gdouble)snap->mem_total_bytes;
+    case ST_METRIC_PROCESS_SYSCALLS:
+      return proc->syscalls_per_s;
+    default:
+      return NAN;
+  }
+}

@@ -7,20 +7,11 @@
 #pragma once
 
 #include "st-engine.h"
+#include "st-notification-text.h"
 
 G_BEGIN_DECLS
 
-typedef struct {
-  char *summary;  /* plain text (servers do not render markup in summaries) */
-  char *body;     /* markup-escaped */
-  char *plain;    /* the same as body, unescaped, for logs */
-  guint8 urgency; /* 0 low, 1 normal, 2 critical */
-  const char *category;
-  char *icon; /* themed icon name */
-} StNotificationText;
-
 void st_format_decision(const StDecision *d, StNotificationText *out);
-void st_notification_text_clear(StNotificationText *t);
 /* One notification for an incident: the alerts that speak for its
  * resources (the culprit's, one per resource, or the system's), then
  * context (system figures and pressure stalls on the same resources). */
@@ -33,5 +24,3 @@ char *st_format_duration(gdouble seconds);
 char *st_format_process_label(const char *name, const char *comm);
 
 G_END_DECLS
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(StNotificationText, st_notification_text_clear)

@@ -13,7 +13,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "st-format.h"
+#include "st-notification-text.h"
 
 G_BEGIN_DECLS
 

@@ -32,14 +32,13 @@ st_privileges_drop(GError **error)
   struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {{0}};
 
   /* Ambient capabilities would come back on exec; clear them first (needs no
-   * privilege, and fails harmlessly on kernels before 4.3). */
+   * privilege, and fails harmlessly on kernels before 4.3). No
+   * no_new_privs: clearing the permitted set cannot be undone, and the flag
+   * would only stop what the agent starts (the system monitor, an
+   * alert-command) from gaining privileges of its own: pkexec in them must
+   * work. capset() changes the calling thread only: the caller drops before
+   * any other thread exists. */
   (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    int saved = errno;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "PR_SET_NO_NEW_PRIVS: %s",
-                g_strerror(saved));
-    return FALSE;
-  }
   if (syscall(SYS_capset, &header, data) != 0) {
     int saved = errno;
     g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "capset: %s", g_strerror(saved));

@@ -9,7 +9,7 @@
 
 #include <gio/gio.h>
 #include "st-arming.h"
-#include "st-engine.h"
+#include "st-engine-config.h"
 
 G_BEGIN_DECLS
 

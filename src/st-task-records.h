@@ -3,7 +3,7 @@
  * it can be tested and fuzzed without a kernel. */
 #pragma once
 
-#include "st-backend.h"
+#include "st-raw-sample.h"
 
 G_BEGIN_DECLS
 

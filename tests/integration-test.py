@@ -321,6 +321,30 @@ class AlertTest(SmoothTaskTestCase):
         closed = [int(a[0]) for _, m, a in self.mock_iface.GetCalls() if m == "CloseNotification"]
         self.assertIn(other_id, closed, self.agent_log())
 
+    def test_stopped_server_never_stalls_sampling(self):
+        # A hung notification server (SIGSTOP) for 60 s: the agent samples
+        # every interval all along, and the server gets the latest text
+        # (here the recovery) when it resumes.
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        child = self.start_busy("st-hung-server")
+        self.assertTrue(eventually(lambda: self.calls_for(child.pid), timeout=8))
+        os.kill(self.mock.pid, signal.SIGSTOP)
+        try:
+            before = self.agent_log().count("): cpu ")
+            child.kill()
+            child.wait()
+            time.sleep(60)
+            during = self.agent_log().count("): cpu ") - before
+        finally:
+            os.kill(self.mock.pid, signal.SIGCONT)
+        self.assertGreaterEqual(during, 55, "samples while the server was stopped")
+        recovery = eventually(
+            lambda: [c for c in self.calls_for(child.pid) if "has exited" in c["body"]], timeout=10)
+        self.assertTrue(recovery, self.notify_calls())
+        self.stop_agent()
+
     def test_action_from_another_client_is_ignored(self):
         self.start_mock()
         self.write_settings()
@@ -505,6 +529,11 @@ class HooksTest(SmoothTaskTestCase):
         self.assertEqual(len(eventually(lambda: self.calls_for(child.pid), timeout=8)), 1)
         self.assertTrue(eventually(lambda: "exited with status 1" in self.agent_log(), timeout=5))
         self.gsettings_set("alert-command", "['/nonexistent/command']")
+        # One CPU incident at a time: the next one once this is over.
+        child.kill()
+        child.wait()
+        self.assertTrue(eventually(lambda: [c for c in self.calls_for(child.pid)
+                                            if "has exited" in c["body"]], timeout=6))
         second = self.start_busy("st-false-busy2")
         self.assertEqual(len(eventually(lambda: self.calls_for(second.pid), timeout=8)), 1)
         self.assertTrue(eventually(lambda: "cannot start" in self.agent_log(), timeout=5))

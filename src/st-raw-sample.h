@@ -1,0 +1,42 @@
+/* st-raw-sample.h: one reading of a backend, as plain data.
+ *
+ * Cumulative counters per process, as the kernel keeps them. Shared by the
+ * backends that fill it and the pure code that decodes (st-task-records.c)
+ * or folds it (st-accounting.c); it declares no function, so the pure core
+ * never sees the backend interface or a file descriptor.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gint32 pid;
+  gint32 ppid; /* 0 when unknown */
+  guint32 uid;
+  guint64 start_time; /* backend-specific; only compared for equality */
+  gchar comm[16];
+  guint n_threads;
+  /* Cumulative counters. "own" is what the process's threads did; the
+   * "children" totals are what the kernel added when it reaped its children
+   * (whole subtrees), which st-accounting.c charges once. */
+  guint64 cpu_time_ns;
+  guint64 cpu_children_ns;
+  guint64 stime_ns; /* of cpu_time_ns, the time spent in the kernel */
+  guint64 rss_bytes;
+  /* Valid when the sample's has_syscalls is set. */
+  guint64 syscalls;
+  guint64 syscalls_children;
+  /* The process has exited (a zombie not yet reaped) and its syscalls went
+   * to its parent's syscalls_children already. */
+  gboolean syscalls_settled;
+} StRawProcess;
+
+typedef struct {
+  GArray *procs; /* of StRawProcess */
+  gboolean has_syscalls;
+  guint64 syscalls_total; /* cumulative, all CPUs */
+} StRawSample;
+
+G_END_DECLS
