@@ -91,6 +91,10 @@ case "$cmd" in
                 meson test -C build-asan --print-errorlogs --suite unit --suite collector \
                 || status=$?
         fi
+        # The benchmarks, tiny, so that they cannot rot (figures only).
+        if [ $# -eq 0 ]; then
+            meson test -C build --benchmark --print-errorlogs || status=$?
+        fi
         exit $status
         ;;
     bench)

@@ -14,6 +14,7 @@
 
 struct _StHooks {
   StAgent1 *skeleton;
+  gboolean exported; /* on a session bus now */
   char **command;
   guint running;
   GCancellable *cancellable;
@@ -30,21 +31,33 @@ StHooks *
 st_hooks_new(GDBusConnection *bus)
 {
   StHooks *self = g_new0(StHooks, 1);
-  g_autoptr(GError) error = NULL;
 
   self->cancellable = g_cancellable_new();
-  if (bus != NULL) {
-    self->skeleton = st_agent1_skeleton_new();
-    st_agent1_set_backend(self->skeleton, "");
-    st_agent1_set_cpu_busy_percent(self->skeleton, -1);
-    st_agent1_set_syscalls_per_second(self->skeleton, -1);
-    if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton), bus,
-                                          OBJECT_PATH, &error)) {
-      g_warning("Cannot export %s: %s", OBJECT_PATH, error->message);
-      g_clear_object(&self->skeleton);
-    }
-  }
+  self->skeleton = st_agent1_skeleton_new();
+  st_agent1_set_backend(self->skeleton, "");
+  st_agent1_set_cpu_busy_percent(self->skeleton, -1);
+  st_agent1_set_syscalls_per_second(self->skeleton, -1);
+  st_hooks_set_bus(self, bus);
   return self;
+}
+
+void
+st_hooks_set_bus(StHooks *self, GDBusConnection *bus)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusInterfaceSkeleton *skel = G_DBUS_INTERFACE_SKELETON(self->skeleton);
+
+  /* Unexported from a bus that went away, exported again on the next one:
+   * the properties keep their latest values. */
+  if (g_dbus_interface_skeleton_get_connection(skel) != NULL)
+    g_dbus_interface_skeleton_unexport(skel);
+  self->exported = FALSE;
+  if (bus == NULL)
+    return;
+  if (!g_dbus_interface_skeleton_export(skel, bus, OBJECT_PATH, &error))
+    g_warning("Cannot export %s: %s", OBJECT_PATH, error->message);
+  else
+    self->exported = TRUE;
 }
 
 void
@@ -54,8 +67,7 @@ st_hooks_free(StHooks *self)
     return;
   g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
-  if (self->skeleton != NULL)
-    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+  st_hooks_set_bus(self, NULL);
   g_clear_object(&self->skeleton);
   g_strfreev(self->command);
   g_free(self);
@@ -177,7 +189,7 @@ st_hooks_alert(StHooks *self, const StDecision *d, const StNotificationText *tex
 {
   if (d->kind == ST_DECISION_UPDATE)
     return; /* the same alert, still on: nothing new to tell */
-  if (self->skeleton != NULL) {
+  if (self->exported) {
     const char *metric = st_metric_to_string(d->metric);
     const char *name = d->name != NULL ? d->name : "";
     if (d->kind == ST_DECISION_RAISE)
@@ -197,8 +209,6 @@ st_hooks_sample(StHooks *self, const StSnapshot *snap, guint active_alerts)
 {
   gdouble mem = st_snapshot_mem_used_percent(snap);
 
-  if (self->skeleton == NULL)
-    return;
   st_agent1_set_backend(self->skeleton, snap->backend);
   st_agent1_set_cpu_busy_percent(
       self->skeleton, st_value_available(snap->cpu_busy_percent) ? snap->cpu_busy_percent : -1);

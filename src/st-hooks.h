@@ -19,6 +19,8 @@ typedef struct _StHooks StHooks;
 /* bus may be NULL (no session bus): only the command runs then. */
 StHooks *st_hooks_new(GDBusConnection *bus);
 void st_hooks_free(StHooks *self);
+/* Exports the interface on bus (NULL: nowhere), leaving the previous one. */
+void st_hooks_set_bus(StHooks *self, GDBusConnection *bus);
 void st_hooks_set_command(StHooks *self, char **argv);
 void st_hooks_alert(StHooks *self, const StDecision *d, const StNotificationText *text);
 void st_hooks_sample(StHooks *self, const StSnapshot *snap, guint active_alerts);

@@ -399,3 +399,13 @@ st_incidents_count_alerts(StIncidents *self, StResource resource)
     n += st_metric_resource(((StDecision *)v)->metric) == resource;
   return n;
 }
+
+void
+st_incidents_reshow(StIncidents *self)
+{
+  for (guint i = 0; i < self->incidents->len; i++) {
+    Incident *inc = g_ptr_array_index(self->incidents, i);
+    inc->shown = FALSE;
+    g_clear_pointer(&inc->signature, g_free);
+  }
+}

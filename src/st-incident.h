@@ -67,6 +67,9 @@ const StDecision *st_incidents_lookup(StIncidents *self, const char *key);
 /* Keys of the incidents whose notification is on screen. */
 GPtrArray *st_incidents_shown_keys(StIncidents *self);
 guint st_incidents_get_n(StIncidents *self);
+/* The server lost everything (the bus went away): the next update shows
+ * every incident not closed by the user again, as new. */
+void st_incidents_reshow(StIncidents *self);
 /* Alerts active on a resource (of any metric). */
 guint st_incidents_count_alerts(StIncidents *self, StResource resource);
 

@@ -770,6 +770,59 @@ class PressureTest(SmoothTaskTestCase):
         self.stop_agent()
 
 
+class BusRestartTest(SmoothTaskTestCase):
+    """The session bus dies and comes back at the same address."""
+
+    def start_bus(self):
+        daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
+                                   "--address=" + self.address],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.daemons.append(daemon)
+        self.assertTrue(eventually(lambda: os.path.exists(self.path)))
+        self.bus = dbus.bus.BusConnection(self.address)
+        return daemon
+
+    def start_private_mock(self):
+        self.mock = subprocess.Popen(
+            [sys.executable, "-m", "dbusmock", "--template", "notification_daemon",
+             "-p", json.dumps({"capabilities": "body body-markup actions"})],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertTrue(eventually(lambda: self.bus.name_has_owner(NOTIFY_NAME)))
+        obj = self.bus.get_object(NOTIFY_NAME, NOTIFY_PATH)
+        self.mock_iface = dbus.Interface(obj, dbusmock.MOCK_IFACE)
+
+    def test_bus_restart(self):
+        self.daemons = []
+        self.path = os.path.join(self.tmp, "bus")
+        self.address = "unix:path=" + self.path
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = self.address
+        self.addCleanup(lambda: [d.kill() for d in self.daemons])
+        first_bus = self.start_bus()
+        self.start_private_mock()
+        self.write_settings()
+        self.start_agent()
+        self.assertTrue(eventually(lambda: self.bus.name_has_owner("org.smoothtask.Agent")))
+        child = self.start_busy("st-before-bus")
+        self.assertTrue(eventually(lambda: self.calls_for(child.pid), timeout=8), self.agent_log())
+        child.kill()
+        child.wait()
+        # The bus goes (and the server with it), a new one comes at the same address.
+        first_bus.kill()
+        first_bus.wait()
+        self.mock.wait()
+        os.unlink(self.path)
+        time.sleep(1)
+        self.start_bus()
+        self.assertTrue(eventually(lambda: self.bus.name_has_owner("org.smoothtask.Agent"),
+                                   timeout=10), self.agent_log())
+        self.start_private_mock()
+        second = self.start_busy("st-after-bus")
+        self.assertTrue(eventually(lambda: self.calls_for(second.pid), timeout=10),
+                        self.agent_log())
+        self.assertIsNone(self.agent.poll())
+        self.stop_agent()
+
+
 class NoBusTest(SmoothTaskTestCase):
     def test_no_session_bus(self):
         self.write_settings()
