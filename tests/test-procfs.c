@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 
 /* A copy without a NUL after it, so that an overread is caught by ASan. */
 static char *
@@ -218,6 +219,37 @@ test_process_gone(void)
   close(procfd);
 }
 
+/* /proc/stat grows with the CPUs and the interrupt line: 384 CPUs did not
+ * fit the 16 KiB it was once read into. Read whole, all are counted. */
+static void
+test_stat_many_cpus(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("st-stat-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "stat", NULL);
+  g_autoptr(GString) text = g_string_new("cpu  100 0 100 1000 0 0 0 0 0 0\n");
+  g_autoptr(GByteArray) buf = g_byte_array_new();
+  StCpuTimes t;
+  gssize n;
+  int fd;
+
+  for (guint i = 0; i < 384; i++)
+    g_string_append_printf(text, "cpu%u 1 0 1 10 0 0 0 0 0 0\n", i);
+  g_string_append(text, "intr 123456789");
+  for (guint i = 0; i < 20000; i++)
+    g_string_append(text, " 0");
+  g_string_append(text, "\nctxt 1\n");
+  g_assert_true(g_file_set_contents(path, text->str, (gssize)text->len, NULL));
+  fd = open(dir, O_RDONLY | O_DIRECTORY);
+  g_assert_cmpint(fd, >=, 0);
+  n = st_read_whole_file(fd, "stat", buf);
+  close(fd);
+  g_assert_cmpint(n, ==, (gssize)text->len);
+  g_assert_true(st_parse_cpu_times((const char *)buf->data, (gsize)n, &t, NULL));
+  g_assert_cmpuint(t.n_cpus, ==, 384);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -229,5 +261,6 @@ main(int argc, char **argv)
   g_test_add_func("/procfs/cpu-times", test_cpu_times);
   g_test_add_func("/procfs/display-names", test_display_names);
   g_test_add_func("/procfs/process-gone", test_process_gone);
+  g_test_add_func("/procfs/stat-many-cpus", test_stat_many_cpus);
   return g_test_run();
 }
