@@ -30,47 +30,26 @@ st_collector_error_quark(void)
   return g_quark_from_static_string("st-collector-error-quark");
 }
 
-gssize
-st_read_small_file(int dirfd, const char *path, char *buf, gsize size)
+/* Reads fd to its end, or until buf (of *size, grown when grow is set) is
+ * full; NUL-terminates. -1 with errno on error. Closes fd. */
+static gssize
+read_all(int fd, char **buf, gsize *size, GByteArray *grow)
 {
-  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   gsize total = 0;
 
   if (fd < 0)
     return -1;
-  while (total < size - 1) {
-    gssize n = read(fd, buf + total, size - 1 - total);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      int saved = errno;
-      close(fd);
-      errno = saved;
-      return -1;
-    }
-    if (n == 0)
-      break;
-    total += (gsize)n;
-  }
-  close(fd);
-  buf[total] = '\0';
-  return (gssize)total;
-}
-
-gssize
-st_read_whole_file(int dirfd, const char *path, GByteArray *buf)
-{
-  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  gsize total = 0;
-
-  if (fd < 0)
-    return -1;
-  /* /proc files report no size: grow until read() says the end. */
   for (;;) {
     gssize n;
-    if (buf->len < total + 4096 + 1)
-      g_byte_array_set_size(buf, MAX(total + 4096 + 1, buf->len * 2));
-    n = read(fd, buf->data + total, buf->len - 1 - total);
+    /* /proc files report no size: grow until read() says the end. */
+    if (grow != NULL && *size < total + 4096 + 1) {
+      g_byte_array_set_size(grow, MAX(total + 4096 + 1, grow->len * 2));
+      *buf = (char *)grow->data;
+      *size = grow->len;
+    }
+    if (total >= *size - 1)
+      break;
+    n = read(fd, *buf + total, *size - 1 - total);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
@@ -84,8 +63,22 @@ st_read_whole_file(int dirfd, const char *path, GByteArray *buf)
     total += (gsize)n;
   }
   close(fd);
-  buf->data[total] = '\0';
+  (*buf)[total] = '\0';
   return (gssize)total;
+}
+
+gssize
+st_read_small_file(int dirfd, const char *path, char *buf, gsize size)
+{
+  return read_all(openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY), &buf, &size, NULL);
+}
+
+gssize
+st_read_whole_file(int dirfd, const char *path, GByteArray *buf)
+{
+  char *data = (char *)buf->data;
+  gsize size = buf->len;
+  return read_all(openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY), &data, &size, buf);
 }
 
 static gboolean

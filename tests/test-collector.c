@@ -7,7 +7,7 @@
  * and the /proc backend must still pass.
  */
 #define _GNU_SOURCE
-#include "st-collector.h"
+#include "collector-or-skip.h"
 #include "st-procfs-parse.h"
 
 #include <dirent.h>
@@ -143,28 +143,6 @@ static guint64
 now_ns(void)
 {
   return (guint64)g_get_monotonic_time() * 1000;
-}
-
-/* Opens a collector of the kind, or skips saying why. */
-static StCollector *
-collector_or_skip(StBackendKind kind)
-{
-  g_autoptr(StCollector) c = st_collector_new(kind);
-  g_autoptr(GError) error = NULL;
-
-  if (!st_collector_init(c, &error)) {
-    g_assert_true(kind == ST_BACKEND_BPF);
-    g_assert_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED);
-    /* As root on a kernel with BTF nothing excuses a refusal (a verifier
-     * rejection of our object is a bug): only a lack of privilege or of a
-     * kernel feature may skip. */
-    if (geteuid() == 0 && g_file_test("/sys/kernel/btf/vmlinux", G_FILE_TEST_EXISTS))
-      g_error("BPF backend refused as root: %s", error->message);
-    g_test_skip_printf("BPF backend unavailable here (%s)", error->message);
-    return NULL;
-  }
-  g_assert_cmpstr(st_collector_get_backend_name(c), ==, kind == ST_BACKEND_BPF ? "bpf" : "proc");
-  return g_steal_pointer(&c);
 }
 
 static void

@@ -14,7 +14,7 @@
  *
  * SMOOTHTASK_SEED=N replays a run; the seed is printed on every run.
  */
-#include "st-collector.h"
+#include "collector-or-skip.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -410,25 +410,6 @@ check_sample(const StSnapshot *snap, gint32 root, guint64 self_cpu_ns, guint32 s
     g_error("seed %u: processes together at %.0f syscalls/s, the system counted %.0f/s", seed,
             sum_sys, snap->syscalls_per_s);
   t->samples++;
-}
-
-static StCollector *
-collector_or_skip(StBackendKind kind)
-{
-  g_autoptr(StCollector) c = st_collector_new(kind);
-  g_autoptr(GError) error = NULL;
-
-  if (!st_collector_init(c, &error)) {
-    g_assert_true(kind == ST_BACKEND_BPF);
-    /* As root on a kernel with BTF nothing excuses a refusal (a verifier
-     * rejection of our object is a bug): only a lack of privilege or of a
-     * kernel feature may skip. */
-    if (geteuid() == 0 && g_file_test("/sys/kernel/btf/vmlinux", G_FILE_TEST_EXISTS))
-      g_error("BPF backend refused as root: %s", error->message);
-    g_test_skip_printf("BPF backend unavailable here (%s)", error->message);
-    return NULL;
-  }
-  return g_steal_pointer(&c);
 }
 
 static void
