@@ -149,93 +149,118 @@ track(GHashTable *prev, GHashTable *gone, const StRawProcess *r, StNameResolver 
   return e;
 }
 
-void
-st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, guint64 interval_ns,
-                  StNameResolver resolve, gpointer resolve_data, StSnapshot *snap)
+/* One sample's work on the tables, kept together for the steps below. */
+typedef struct {
+  GArray *charges;     /* of Charge, parallel to the raw processes */
+  GArray *settlements; /* of Settlement */
+  GHashTable *listed;  /* pid -> index in charges */
+  GHashTable *gone;    /* pid -> StCollectorPrev of processes not listed any more */
+  gboolean rates;
+} Fold;
+
+/* One listed process: its deltas against its bases, and its snapshot entry. */
+static void
+fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboolean is_new,
+             StSnapshot *snap)
 {
-  g_autoptr(GArray) charges = g_array_sized_new(FALSE, TRUE, sizeof(Charge), raw->procs->len);
-  g_autoptr(GArray) settlements = g_array_new(FALSE, FALSE, sizeof(Settlement));
-  /* pid -> index in charges */
-  g_autoptr(GHashTable) listed = g_hash_table_new(NULL, NULL);
-  g_autoptr(GHashTable) gone = g_hash_table_new_full(NULL, NULL, NULL, prev_free);
-  gdouble secs = (gdouble)interval_ns / 1e9;
-  gboolean rates = have_prev && interval_ns > 0;
-  gdouble max_percent = 100.0 * MAX(snap->n_cpus, 1u);
+  Charge *c = &g_array_index(f->charges, Charge, i);
+  StProcess p = {0};
+
+  /* Zombies the exit hook already charged to their parent: their last
+   * reading comes back off the parent, their own count stops. */
+  if (f->rates && r->syscalls_settled && !e->syscalls_settled && !is_new) {
+    StCollectorPrev last = *e;
+    last.ppid = r->ppid;
+    add_settlement(f->settlements, f->gone, &last, FALSE, TRUE);
+  }
+  c->d_own[CPU] = advance(&e->cpu_own_ns, r->cpu_time_ns);
+  c->d_child[CPU] = advance(&e->cpu_children_ns, r->cpu_children_ns);
+  c->d_stime = advance(&e->stime_ns, r->stime_ns);
+  if (!e->syscalls_settled && !r->syscalls_settled) {
+    c->d_own[SYS] = advance(&e->syscalls_own, r->syscalls);
+    c->d_child[SYS] = advance(&e->syscalls_children, r->syscalls_children);
+  }
+  e->syscalls_settled = e->syscalls_settled || r->syscalls_settled;
+  c->threads_charged = MAX(r->n_threads, 1u);
+  c->ppid = r->ppid;
+  e->seen = TRUE;
+  e->ppid = r->ppid;
+  e->n_threads = r->n_threads;
+  g_hash_table_insert(f->listed, GINT_TO_POINTER(r->pid), GUINT_TO_POINTER(i));
+
+  p.pid = r->pid;
+  p.ppid = r->ppid;
+  p.app_id = e->app_id;
+  p.start_time = r->start_time;
+  p.uid = r->uid;
+  memcpy(p.comm, r->comm, sizeof(p.comm));
+  p.comm[sizeof(p.comm) - 1] = '\0';
+  p.display_name = e->display_name;
+  p.exe = e->exe;
+  p.cpu_time_ns = r->cpu_time_ns + r->cpu_children_ns;
+  p.rss_bytes = r->rss_bytes;
+  p.syscalls = r->syscalls + r->syscalls_children;
+  p.n_threads = r->n_threads;
+  g_array_append_val(snap->processes, p);
+}
+
+/* Processes not listed any more: their last readings are taken back from
+ * whoever received them. */
+static void
+settle_gone(Fold *f, GHashTable *prev)
+{
   GHashTableIter iter;
   gpointer key, v;
-
-  st_snapshot_clear_processes(snap);
-  g_array_set_size(charges, raw->procs->len);
-  g_hash_table_iter_init(&iter, prev);
-  while (g_hash_table_iter_next(&iter, NULL, &v))
-    ((StCollectorPrev *)v)->seen = FALSE;
-
-  for (guint i = 0; i < raw->procs->len; i++) {
-    const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
-    Charge *c = &g_array_index(charges, Charge, i);
-    gboolean is_new;
-    StCollectorPrev *e = track(prev, gone, r, resolve, resolve_data, &is_new);
-    StProcess p = {0};
-
-    /* Zombies the exit hook already charged to their parent: their last
-     * reading comes back off the parent, their own count stops. */
-    if (rates && r->syscalls_settled && !e->syscalls_settled && !is_new) {
-      StCollectorPrev last = *e;
-      last.ppid = r->ppid;
-      add_settlement(settlements, gone, &last, FALSE, TRUE);
-    }
-    c->d_own[CPU] = advance(&e->cpu_own_ns, r->cpu_time_ns);
-    c->d_child[CPU] = advance(&e->cpu_children_ns, r->cpu_children_ns);
-    c->d_stime = advance(&e->stime_ns, r->stime_ns);
-    if (!e->syscalls_settled && !r->syscalls_settled) {
-      c->d_own[SYS] = advance(&e->syscalls_own, r->syscalls);
-      c->d_child[SYS] = advance(&e->syscalls_children, r->syscalls_children);
-    }
-    e->syscalls_settled = e->syscalls_settled || r->syscalls_settled;
-    c->threads_charged = MAX(r->n_threads, 1u);
-    c->ppid = r->ppid;
-    e->seen = TRUE;
-    e->ppid = r->ppid;
-    e->n_threads = r->n_threads;
-    g_hash_table_insert(listed, GINT_TO_POINTER(r->pid), GUINT_TO_POINTER(i));
-
-    p.pid = r->pid;
-    p.ppid = r->ppid;
-    p.app_id = e->app_id;
-    p.start_time = r->start_time;
-    p.uid = r->uid;
-    memcpy(p.comm, r->comm, sizeof(p.comm));
-    p.comm[sizeof(p.comm) - 1] = '\0';
-    p.display_name = e->display_name;
-    p.exe = e->exe;
-    p.cpu_time_ns = r->cpu_time_ns + r->cpu_children_ns;
-    p.rss_bytes = r->rss_bytes;
-    p.syscalls = r->syscalls + r->syscalls_children;
-    p.n_threads = r->n_threads;
-    g_array_append_val(snap->processes, p);
-  }
 
   g_hash_table_iter_init(&iter, prev);
   while (g_hash_table_iter_next(&iter, &key, &v)) {
     if (((StCollectorPrev *)v)->seen)
       continue;
     g_hash_table_iter_steal(&iter);
-    g_hash_table_insert(gone, key, v);
+    g_hash_table_insert(f->gone, key, v);
   }
-  if (rates) {
-    g_hash_table_iter_init(&iter, gone);
-    while (g_hash_table_iter_next(&iter, NULL, &v)) {
-      const StCollectorPrev *g = v;
-      add_settlement(settlements, gone, g, TRUE, !g->syscalls_settled);
-    }
-    /* Nearest first: a child is taken off its parent before a grandchild
-     * that went elsewhere is tried on it. */
-    g_array_sort(settlements, cmp_settlement);
-    for (guint i = 0; i < settlements->len; i++) {
-      settle(&g_array_index(settlements, Settlement, i), CPU, listed, charges);
-      settle(&g_array_index(settlements, Settlement, i), SYS, listed, charges);
-    }
+  if (!f->rates)
+    return;
+  g_hash_table_iter_init(&iter, f->gone);
+  while (g_hash_table_iter_next(&iter, NULL, &v)) {
+    const StCollectorPrev *g = v;
+    add_settlement(f->settlements, f->gone, g, TRUE, !g->syscalls_settled);
   }
+  /* Nearest first: a child is taken off its parent before a grandchild
+   * that went elsewhere is tried on it. */
+  g_array_sort(f->settlements, cmp_settlement);
+  for (guint i = 0; i < f->settlements->len; i++) {
+    settle(&g_array_index(f->settlements, Settlement, i), CPU, f->listed, f->charges);
+    settle(&g_array_index(f->settlements, Settlement, i), SYS, f->listed, f->charges);
+  }
+}
+
+void
+st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, guint64 interval_ns,
+                  StNameResolver resolve, gpointer resolve_data, StSnapshot *snap)
+{
+  g_autoptr(GArray) charges = g_array_sized_new(FALSE, TRUE, sizeof(Charge), raw->procs->len);
+  g_autoptr(GArray) settlements = g_array_new(FALSE, FALSE, sizeof(Settlement));
+  g_autoptr(GHashTable) listed = g_hash_table_new(NULL, NULL);
+  g_autoptr(GHashTable) gone = g_hash_table_new_full(NULL, NULL, NULL, prev_free);
+  Fold f = {charges, settlements, listed, gone, have_prev && interval_ns > 0};
+  gdouble secs = (gdouble)interval_ns / 1e9;
+  gdouble max_percent = 100.0 * MAX(snap->n_cpus, 1u);
+  GHashTableIter iter;
+  gpointer v;
+
+  st_snapshot_clear_processes(snap);
+  g_array_set_size(charges, raw->procs->len);
+  g_hash_table_iter_init(&iter, prev);
+  while (g_hash_table_iter_next(&iter, NULL, &v))
+    ((StCollectorPrev *)v)->seen = FALSE;
+  for (guint i = 0; i < raw->procs->len; i++) {
+    const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
+    gboolean is_new;
+    StCollectorPrev *e = track(prev, gone, r, resolve, resolve_data, &is_new);
+    fold_process(&f, i, r, e, is_new, snap);
+  }
+  settle_gone(&f, prev);
 
   for (guint i = 0; i < snap->processes->len; i++) {
     StProcess *p = &g_array_index(snap->processes, StProcess, i);
@@ -246,9 +271,10 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
       work[m] = c->d_own[m] + (c->d_child[m] - MIN(c->less[m], c->d_child[m]));
     p->n_threads_charged = c->threads_charged;
     /* Never more than the whole machine, whatever the input. */
-    p->cpu_percent = rates ? MIN(100.0 * (gdouble)work[CPU] / 1e9 / secs, max_percent) : NAN;
-    p->syscalls_per_s = rates && raw->has_syscalls ? (gdouble)work[SYS] / secs : NAN;
-    p->system_percent = rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / secs, p->cpu_percent) : NAN;
+    p->cpu_percent = f.rates ? MIN(100.0 * (gdouble)work[CPU] / 1e9 / secs, max_percent) : NAN;
+    p->syscalls_per_s = f.rates && raw->has_syscalls ? (gdouble)work[SYS] / secs : NAN;
+    p->system_percent =
+        f.rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / secs, p->cpu_percent) : NAN;
   }
   /* The iterator and readdir() list processes by pid already, but for a
    * few stragglers: sort only when needed (sorting 5,000 records costs more
