@@ -36,12 +36,9 @@ json_number(GString *s, gdouble v, int decimals)
     g_string_append(s, g_ascii_formatd(buf, sizeof(buf), fmt, v));
 }
 
-char *
-st_dump_json(const StSnapshot *snap, guint top)
+static void
+json_system(GString *s, const StSnapshot *snap)
 {
-  g_autoptr(GArray) order = st_snapshot_rank(snap, by_cpu);
-  GString *s = g_string_new("{");
-
   g_string_append_printf(s, "\"backend\":\"%s\",\"timestamp_ns\":%" G_GUINT64_FORMAT, snap->backend,
                          snap->timestamp_ns);
   g_string_append(s, ",\"interval_s\":");
@@ -70,6 +67,11 @@ st_dump_json(const StSnapshot *snap, guint top)
   json_number(s, snap->pressure_memory_some, 2);
   g_string_append(s, ",\"io_full_avg10\":");
   json_number(s, snap->pressure_io_full, 2);
+}
+
+static void
+json_apps(GString *s, const StSnapshot *snap, guint top)
+{
   g_string_append(s, "},\"apps\":[");
   for (guint i = 0; i < snap->apps->len && (top == 0 || i < top); i++) {
     const StAppGroup *g = &g_array_index(snap->apps, StAppGroup, i);
@@ -87,6 +89,13 @@ st_dump_json(const StSnapshot *snap, guint top)
     json_number(s, g->syscalls_per_s, 1);
     g_string_append_c(s, '}');
   }
+}
+
+static void
+json_processes(GString *s, const StSnapshot *snap, guint top)
+{
+  g_autoptr(GArray) order = st_snapshot_rank(snap, by_cpu);
+
   g_string_append_printf(s, "],\"process_count\":%u,\"processes\":[", snap->processes->len);
   for (guint i = 0; i < order->len && (top == 0 || i < top); i++) {
     const StProcess *p = &g_array_index(snap->processes, StProcess, g_array_index(order, guint, i));
@@ -117,6 +126,16 @@ st_dump_json(const StSnapshot *snap, guint top)
       g_string_append(s, "null");
     g_string_append_c(s, '}');
   }
+}
+
+char *
+st_dump_json(const StSnapshot *snap, guint top)
+{
+  GString *s = g_string_new("{");
+
+  json_system(s, snap);
+  json_apps(s, snap, top);
+  json_processes(s, snap, top);
   g_string_append(s, "]}\n");
   return g_string_free(s, FALSE);
 }
@@ -145,10 +164,9 @@ fmt_rate(gdouble v)
   return st_value_available(v) ? g_strdup_printf("%.0f", v) : g_strdup(_("n/a"));
 }
 
-char *
-st_dump_table(const StSnapshot *snap, guint top)
+static void
+table_system(GString *s, const StSnapshot *snap)
 {
-  g_autoptr(GArray) order = st_snapshot_rank(snap, by_cpu);
   g_autofree char *busy = fmt_pct(snap->cpu_busy_percent);
   g_autofree char *user = fmt_pct(snap->cpu_user_percent);
   g_autofree char *sys = fmt_pct(snap->cpu_system_percent);
@@ -159,7 +177,6 @@ st_dump_table(const StSnapshot *snap, guint top)
   g_autofree char *avail = g_format_size_full(snap->mem_available_bytes, G_FORMAT_SIZE_IEC_UNITS);
   g_autofree char *swap = g_format_size_full(snap->swap_used_bytes, G_FORMAT_SIZE_IEC_UNITS);
   g_autofree char *swap_total = g_format_size_full(snap->swap_total_bytes, G_FORMAT_SIZE_IEC_UNITS);
-  GString *s = g_string_new(NULL);
 
   g_string_append_printf(s, _("Backend: %s, interval %.2f s, %u CPUs\n"), snap->backend,
                          snap->interval_s, snap->n_cpus);
@@ -176,6 +193,11 @@ st_dump_table(const StSnapshot *snap, guint top)
     g_string_append_printf(s, _("Pressure: CPU %s, memory %s, I/O (full) %s\n"), pc, pm, pio);
     g_string_append_printf(s, _("CPU of no listed process: %s of one CPU\n\n"), un);
   }
+}
+
+static void
+table_apps(GString *s, const StSnapshot *snap, guint top)
+{
   if (snap->apps->len > 0) {
     pad(s, _("MAIN PID"), 8);
     pad(s, _("CPU%"), 7);
@@ -203,6 +225,13 @@ st_dump_table(const StSnapshot *snap, guint top)
     }
     g_string_append_c(s, '\n');
   }
+}
+
+static void
+table_processes(GString *s, const StSnapshot *snap, guint top)
+{
+  g_autoptr(GArray) order = st_snapshot_rank(snap, by_cpu);
+
   pad(s, _("PID"), 8);
   pad(s, _("UID"), 6);
   pad(s, _("CPU%"), 7);
@@ -227,5 +256,15 @@ st_dump_table(const StSnapshot *snap, guint top)
     pad(s, rate, 12);
     g_string_append_printf(s, " %s\n", name);
   }
+}
+
+char *
+st_dump_table(const StSnapshot *snap, guint top)
+{
+  GString *s = g_string_new(NULL);
+
+  table_system(s, snap);
+  table_apps(s, snap, top);
+  table_processes(s, snap, top);
   return g_string_free(s, FALSE);
 }
