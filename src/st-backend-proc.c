@@ -24,12 +24,6 @@ typedef struct {
   guint64 page_size;
 } StBackendProc;
 
-GQuark
-st_collector_error_quark(void)
-{
-  return g_quark_from_static_string("st-collector-error-quark");
-}
-
 /* Reads fd to its end, or until buf (of *size, grown when grow is set) is
  * full; NUL-terminates. -1 with errno on error. Closes fd. */
 static gssize

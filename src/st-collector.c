@@ -32,6 +32,12 @@ struct _StCollector {
 
 static void app_info_free(gpointer p);
 
+GQuark
+st_collector_error_quark(void)
+{
+  return g_quark_from_static_string("st-collector-error-quark");
+}
+
 gboolean
 st_backend_kind_from_string(const char *s, StBackendKind *out)
 {
