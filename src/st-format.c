@@ -131,6 +131,26 @@ append_others(GString *s, const StDecision *d, guint64 mem_total)
   }
 }
 
+/* How an alert ended: a process that has gone has no figure (its last one,
+ * or a 0 from its zombie, would not be true of anything now). */
+static char *
+clear_text(const StDecision *d, const char *name, const char *value)
+{
+  GString *s = g_string_new(NULL);
+
+  if (d->reason == ST_CLEAR_EXITED)
+    g_string_append_printf(s, _("%s (pid %d) has exited."), name, d->pid);
+  else if (!st_value_available(d->value) && d->pid != 0)
+    g_string_append_printf(s, _("The alert about %s (pid %d) was withdrawn."), name, d->pid);
+  else if (!st_value_available(d->value))
+    g_string_append(s, _("The alert was withdrawn."));
+  else if (d->pid != 0)
+    g_string_append_printf(s, _("%s (pid %d) is at %s now."), name, d->pid, value);
+  else
+    g_string_append_printf(s, _("Now at %s."), value);
+  return g_string_free(s, FALSE);
+}
+
 static char *
 body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
 {
@@ -141,19 +161,8 @@ body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
   GString *s = g_string_new(NULL);
 
   if (d->kind == ST_DECISION_CLEAR) {
-    /* A process that has gone has no figure: its last one, or a 0 from its
-     * zombie, would not be true of anything now. */
-    if (d->reason == ST_CLEAR_EXITED)
-      g_string_append_printf(s, _("%s (pid %d) has exited."), name, d->pid);
-    else if (!st_value_available(d->value) && d->pid != 0)
-      g_string_append_printf(s, _("The alert about %s (pid %d) was withdrawn."), name, d->pid);
-    else if (!st_value_available(d->value))
-      g_string_append(s, _("The alert was withdrawn."));
-    else if (d->pid != 0)
-      g_string_append_printf(s, _("%s (pid %d) is at %s now."), name, d->pid, value);
-    else
-      g_string_append_printf(s, _("Now at %s."), value);
-    return g_string_free(s, FALSE);
+    g_string_free(s, TRUE);
+    return clear_text(d, name, value);
   }
 
   switch (d->metric) {
