@@ -24,6 +24,7 @@ typedef struct {
   gboolean test_notification;
   gboolean version;
   gboolean verbose;
+  gboolean debug;
   gboolean check;
   gboolean dump;
   gboolean json;
@@ -31,6 +32,40 @@ typedef struct {
   gint top;
   char *backend;
 } Options;
+
+/* Whether a log domain is one of ours ("smoothtask", "smoothtask-<room>"). */
+static gboolean
+own_domain(const GLogField *fields, gsize n_fields)
+{
+  for (gsize i = 0; i < n_fields; i++) {
+    if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
+      return fields[i].length < 0 && fields[i].value != NULL &&
+             g_str_has_prefix(fields[i].value, "smoothtask");
+  }
+  return FALSE;
+}
+
+/* --verbose: debug lines of SmoothTask's own domains only; libbpf's
+ * (domain "libbpf", ~190 lines a start), GLib's and dconf's are for --debug.
+ * Everything else goes on to GLib's default writer (journald or stderr). */
+static GLogWriterOutput
+verbose_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  if ((level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) != 0 && !own_domain(fields, n_fields))
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default(level, fields, n_fields, data);
+}
+
+static void
+setup_logging(const Options *o)
+{
+  if (o->debug) {
+    g_log_set_debug_enabled(TRUE);
+  } else if (o->verbose) {
+    g_log_set_writer_func(verbose_writer, NULL, NULL);
+    g_log_set_debug_enabled(TRUE);
+  }
+}
 
 static gboolean
 sleep_done(gpointer loop)
@@ -134,8 +169,10 @@ main(int argc, char **argv)
       {"test-notification", 0, 0, G_OPTION_ARG_NONE, &o.test_notification,
        N_("Send one sample alert and exit; the status says whether it was accepted"), NULL},
       {"version", 'V', 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), NULL},
-      {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, N_("Log debug messages, one per sample"),
-       NULL},
+      {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
+       N_("Log SmoothTask's debug messages, one per sample"), NULL},
+      {"debug", 0, 0, G_OPTION_ARG_NONE, &o.debug,
+       N_("Log every debug message, also libbpf's (the verifier's log) and GLib's"), NULL},
       {"backend", 'b', 0, G_OPTION_ARG_STRING, &o.backend,
        N_("Collector: auto (BPF, else /proc), bpf or proc"), N_("BACKEND")},
       {"check", 0, 0, G_OPTION_ARG_NONE, &o.check,
@@ -178,8 +215,7 @@ main(int argc, char **argv)
     return 2;
   }
   g_free(o.backend);
-  if (o.verbose)
-    g_log_set_debug_enabled(TRUE);
+  setup_logging(&o);
   if (o.check)
     return st_support_check() ? 0 : 1;
   if (o.test_notification)
@@ -193,7 +229,7 @@ main(int argc, char **argv)
   }
 
   app_options.backend = kind;
-  app_options.verbose = o.verbose;
+  app_options.verbose = o.verbose || o.debug;
   app = st_app_new(&app_options, &error);
   if (app == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
     g_message("%s", error->message);

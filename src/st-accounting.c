@@ -1,4 +1,6 @@
 /* st-accounting.c: per-interval charges that conserve work (see the header). */
+#define G_LOG_DOMAIN "smoothtask-accounting"
+
 #include "st-accounting.h"
 
 #include <string.h>
@@ -12,6 +14,7 @@
 
 typedef struct {
   gint32 ppid;
+  guint64 window_ns;  /* its own interval, when read apart from the others */
   guint64 d_own[2];   /* this interval: CPU ns, syscalls */
   guint64 d_child[2]; /* growth of the children totals */
   guint64 less[2];    /* taken back: last readings of exited descendants */
@@ -183,6 +186,12 @@ fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboole
   e->syscalls_settled = e->syscalls_settled || r->syscalls_settled;
   c->threads_charged = MAX(r->n_threads, 1u);
   c->ppid = r->ppid;
+  /* Read one by one over a pass that takes milliseconds under load: a
+   * process read later in this pass than in the last one would otherwise
+   * get a longer interval's work in the sample's. */
+  if (r->read_ns != 0 && e->read_ns != 0 && r->read_ns > e->read_ns && !is_new)
+    c->window_ns = r->read_ns - e->read_ns;
+  e->read_ns = r->read_ns;
   e->seen = TRUE;
   e->ppid = r->ppid;
   e->n_threads = r->n_threads;
@@ -267,14 +276,16 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
     const Charge *c = &g_array_index(charges, Charge, i);
     guint64 work[2];
 
+    gdouble own_secs = c->window_ns != 0 ? (gdouble)c->window_ns / 1e9 : secs;
+
     for (guint m = CPU; m <= SYS; m++)
       work[m] = c->d_own[m] + (c->d_child[m] - MIN(c->less[m], c->d_child[m]));
     p->n_threads_charged = c->threads_charged;
     /* Never more than the whole machine, whatever the input. */
-    p->cpu_percent = f.rates ? MIN(100.0 * (gdouble)work[CPU] / 1e9 / secs, max_percent) : NAN;
-    p->syscalls_per_s = f.rates && raw->has_syscalls ? (gdouble)work[SYS] / secs : NAN;
+    p->cpu_percent = f.rates ? MIN(100.0 * (gdouble)work[CPU] / 1e9 / own_secs, max_percent) : NAN;
+    p->syscalls_per_s = f.rates && raw->has_syscalls ? (gdouble)work[SYS] / own_secs : NAN;
     p->system_percent =
-        f.rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / secs, p->cpu_percent) : NAN;
+        f.rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / own_secs, p->cpu_percent) : NAN;
   }
   /* The iterator and readdir() list processes by pid already, but for a
    * few stragglers: sort only when needed (sorting 5,000 records costs more

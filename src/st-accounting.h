@@ -31,6 +31,7 @@ typedef struct {
   guint64 cpu_own_ns;
   guint64 cpu_children_ns;
   guint64 stime_ns;
+  guint64 read_ns; /* when it was last read, 0 when at the sample's time */
   guint64 syscalls_own;
   guint64 syscalls_children;
   gboolean syscalls_settled; /* charged to its parent already (BPF exit hook) */

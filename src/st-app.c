@@ -7,16 +7,16 @@
 #include "st-arming.h"
 #include "st-engine.h"
 #include "st-format.h"
+#include "st-gap.h"
 #include "st-hooks.h"
 #include "st-incident.h"
 #include "st-names.h"
 #include "st-notifier.h"
 #include "st-privileges.h"
+#include "st-psi.h"
 #include "st-settings.h"
 
-#include <errno.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <glib-unix.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -51,8 +51,8 @@ struct _StApp {
   StHooks *hooks;
   StSnapshot *snapshot;
   gint64 last_tick_us;
-  int psi_fd; /* PSI memory trigger, or -1 */
-  guint psi_source;
+  StPsi *psi;        /* the memory-stall trigger, or NULL */
+  guint psi_tick_id; /* a sample deferred after a stall, see on_psi_event */
   gboolean psi_fired;
   gint64 next_snooze_end; /* wall-clock seconds; 0: none */
   guint timeout_id;
@@ -74,10 +74,20 @@ struct _StApp {
 
 static void arm_timer(StApp *self);
 
+/* The agent's clock for the engine, incidents and snoozes: CLOCK_BOOTTIME,
+ * which goes on during a suspend, so that a suspend is a gap (st-gap.h).
+ * Rates are measured on the monotonic clock (sample_ns()): CPU time does not
+ * advance while suspended either, and LastSample is documented monotonic. */
 static gint64
 now_us(void)
 {
-  return g_get_monotonic_time();
+  return st_gap_boottime_us();
+}
+
+static guint64
+sample_ns(void)
+{
+  return (guint64)g_get_monotonic_time() * 1000;
 }
 
 /* What the buttons of an incident's notification act on, taken when it is
@@ -266,51 +276,43 @@ update_counting(StApp *self, gint64 now)
 
 static gboolean on_tick(gpointer data);
 
-/* A memory stall: sample now instead of at the next tick, so that the
- * alert (and who holds the memory) comes within a second. */
+/* At most one sample a second for stalls: several events in one second are
+ * one stall. */
+#define PSI_MIN_SPACING_US G_USEC_PER_SEC
+
 static gboolean
-on_psi_event(gint fd, GIOCondition condition, gpointer data)
+on_psi_deferred(gpointer data)
 {
   StApp *self = data;
 
-  if (condition & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) {
-    g_message("The PSI memory trigger was closed by the kernel; memory pressure is still "
-              "sampled every interval");
-    self->psi_source = 0;
-    return G_SOURCE_REMOVE;
-  }
-  /* Several events in one second are one stall. */
-  if (g_get_monotonic_time() - self->last_tick_us < G_USEC_PER_SEC)
-    return G_SOURCE_CONTINUE;
-  g_debug("PSI memory trigger fired");
-  self->psi_fired = TRUE;
-  on_tick(self);
-  return G_SOURCE_CONTINUE;
+  self->psi_tick_id = 0;
+  /* A regular tick in between has already told the engine. */
+  if (self->psi_fired)
+    on_tick(self);
+  return G_SOURCE_REMOVE;
 }
 
+/* A memory stall: sample now instead of at the next tick, so that the
+ * alert (and who holds the memory) comes within a second. Within a second
+ * of the last sample the stall is kept and sampled when that second is
+ * over, never dropped. */
 static void
-arm_psi_trigger(StApp *self)
+on_psi_event(gpointer data)
 {
-  /* 150 ms of stall within 1 s; unprivileged users may only use windows
-   * that are a multiple of 2 s (Linux 6.5+), so try that second. */
-  const char *triggers[] = {"some 150000 1000000", "some 300000 2000000"};
-  const char *path = "/proc/pressure/memory";
+  StApp *self = data;
+  gint64 since = now_us() - self->last_tick_us;
 
-  for (guint i = 0; i < G_N_ELEMENTS(triggers); i++) {
-    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-      g_debug("No PSI trigger: %s: %s", path, g_strerror(errno));
-      return;
-    }
-    if (write(fd, triggers[i], strlen(triggers[i]) + 1) > 0) {
-      self->psi_fd = fd;
-      self->psi_source = g_unix_fd_add(fd, G_IO_PRI | G_IO_ERR, on_psi_event, self);
-      g_source_set_name_by_id(self->psi_source, "[smoothtask] PSI memory trigger");
-      g_debug("PSI memory trigger armed: %s", triggers[i]);
-      return;
-    }
-    g_debug("PSI trigger \"%s\" refused: %s", triggers[i], g_strerror(errno));
-    close(fd);
+  g_debug("PSI memory trigger fired");
+  self->psi_fired = TRUE;
+  if (since >= PSI_MIN_SPACING_US) {
+    g_clear_handle_id(&self->psi_tick_id, g_source_remove);
+    on_tick(self);
+    return;
+  }
+  if (self->psi_tick_id == 0) {
+    self->psi_tick_id =
+        g_timeout_add((guint)((PSI_MIN_SPACING_US - since + 999) / 1000), on_psi_deferred, self);
+    g_source_set_name_by_id(self->psi_tick_id, "[smoothtask] sample after a memory stall");
   }
 }
 
@@ -321,14 +323,12 @@ on_tick(gpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) decisions = NULL;
   g_autoptr(GPtrArray) actions = NULL;
-  gint64 now = now_us();
+  gint64 now = now_us(); /* counts a suspend */
 
   /* Far more time than an interval since the last tick (a suspend, a
    * stopped process): a rate over that gap would be an average over hours.
-   * Start again from a baseline. */
-  if (self->last_tick_us != 0 &&
-      now - self->last_tick_us >
-          3 * (gint64)self->interval_s * G_USEC_PER_SEC + 5 * G_USEC_PER_SEC) {
+   * Start again from a baseline. The engine sees the same gap in `now`. */
+  if (st_gap_exceeded(self->last_tick_us, now, self->interval_s)) {
     g_message("%.0f s since the last sample: taking a new baseline",
               (gdouble)(now - self->last_tick_us) / G_USEC_PER_SEC);
     st_collector_reset(self->collector);
@@ -338,7 +338,7 @@ on_tick(gpointer data)
     self->next_snooze_end =
         st_settings_prune_snoozes(self->settings, g_get_real_time() / G_USEC_PER_SEC);
 
-  if (!st_collector_sample(self->collector, (guint64)now * 1000, self->snapshot, &error)) {
+  if (!st_collector_sample(self->collector, sample_ns(), self->snapshot, &error)) {
     g_warning("Sample failed: %s", error->message);
     return G_SOURCE_CONTINUE;
   }
@@ -395,7 +395,7 @@ apply_settings(StSettings *settings, gpointer data)
   if (self->snapshot != NULL)
     update_counting(self, now_us());
   /* Samples further apart than this did not watch in between. */
-  config.max_gap_s = 3 * interval + 5;
+  config.max_gap_s = st_gap_max_s(interval);
   st_engine_set_config(self->engine, &config);
   st_engine_config_clear(&config);
   st_hooks_set_command(self->hooks, command);
@@ -549,8 +549,6 @@ st_app_new(const StAppOptions *options, GError **error)
   g_autoptr(StApp) self = g_new0(StApp, 1);
   g_autoptr(GError) priv_error = NULL;
 
-  self->psi_fd = -1;
-
   /* BPF first, and the capabilities dropped, before anything starts a
    * thread (the bus and dconf do): a dropped capability stays in every
    * thread that existed before the drop. */
@@ -595,7 +593,7 @@ st_app_new(const StAppOptions *options, GError **error)
   }
   st_settings_set_changed_func(self->settings, apply_settings, self);
   apply_settings(self->settings, self);
-  arm_psi_trigger(self);
+  self->psi = st_psi_new(on_psi_event, self);
   self->loop = g_main_loop_new(NULL, FALSE);
   return g_steal_pointer(&self);
 }
@@ -621,7 +619,7 @@ st_app_run(StApp *self)
     self->counting = self->want_counting = FALSE;
   }
   /* The first sample is the baseline every rate is measured from. */
-  if (!st_collector_sample(self->collector, (guint64)now_us() * 1000, self->snapshot, &error))
+  if (!st_collector_sample(self->collector, sample_ns(), self->snapshot, &error))
     g_warning("Baseline sample failed: %s", error->message);
   g_message("SmoothTask %s watching with the %s backend, every %u s", PACKAGE_VERSION,
             st_collector_get_backend_name(self->collector), self->interval_s);
@@ -639,9 +637,8 @@ st_app_free(StApp *self)
     return;
   g_clear_handle_id(&self->timeout_id, g_source_remove);
   g_clear_handle_id(&self->counting_source, g_source_remove);
-  g_clear_handle_id(&self->psi_source, g_source_remove);
-  if (self->psi_fd >= 0)
-    close(self->psi_fd);
+  g_clear_handle_id(&self->psi_tick_id, g_source_remove);
+  g_clear_pointer(&self->psi, st_psi_free);
   for (guint i = 0; i < G_N_ELEMENTS(self->signal_ids); i++)
     g_clear_handle_id(&self->signal_ids[i], g_source_remove);
   g_clear_pointer(&self->notifier, st_notifier_free);

@@ -1,4 +1,6 @@
 /* st-arming.c: when to count syscalls (see the header). */
+#define G_LOG_DOMAIN "smoothtask-arming"
+
 #include "st-arming.h"
 
 gboolean

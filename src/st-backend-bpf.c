@@ -8,6 +8,8 @@
  * CAP_SYS_ADMIN fails a whole object when a relocation names a type the
  * kernel lacks, so the other flavour must not be loaded at all.
  */
+#define G_LOG_DOMAIN "smoothtask-bpf"
+
 #include "config.h"
 
 #include "st-backend.h"
@@ -18,6 +20,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -45,8 +48,9 @@ libbpf_to_glib(enum libbpf_print_level level, const char *fmt, va_list args)
 {
   g_autofree char *msg = g_strdup_vprintf(fmt, args);
   g_strchomp(msg);
-  /* The backend explains every failure itself; libbpf's own lines are detail. */
-  g_debug("libbpf: %s", msg);
+  /* The backend explains every failure itself; libbpf's own lines are
+   * detail, in a domain of their own: only --debug shows them. */
+  g_log("libbpf", G_LOG_LEVEL_DEBUG, "%s", msg);
   return 0;
 }
 
@@ -74,6 +78,10 @@ inspect_kernel(gboolean *old_layout, gboolean *deferred, GError **error)
 #endif
   if (g_strcmp0(g_getenv("SMOOTHTASK_TEST_BPF_DIRECT"), "1") == 0)
     *deferred = FALSE; /* lets tests cover the older kernels' scheme */
+  /* Lets a test try the pre-6.2 RSS flavour here. Never for a binary with
+   * file capabilities (AT_SECURE): its environment is the caller's. */
+  if (g_strcmp0(g_getenv("SMOOTHTASK_TEST_BPF_OLD_RSS"), "1") == 0 && getauxval(AT_SECURE) == 0)
+    *old_layout = TRUE;
   btf__free(btf);
   return TRUE;
 }
@@ -85,7 +93,7 @@ explain_errno(int err)
     case EACCES:
       /* With the privileges, EACCES is the verifier saying no. */
       if (st_privileges_has(CAP_BPF_BIT) || st_privileges_has(CAP_SYS_ADMIN_BIT))
-        return "the kernel's verifier rejected a program (run with --verbose for its log)";
+        return "the kernel's verifier rejected a program (run with --debug for its log)";
       /* fall through */
     case EPERM:
       return "the kernel refused to load BPF programs: SmoothTask needs CAP_BPF and "

@@ -6,6 +6,8 @@
  * Processes that vanish between readdir() and open() are skipped silently:
  * that is the normal life of a process table, not an error.
  */
+#define G_LOG_DOMAIN "smoothtask-backend-proc"
+
 #include "st-backend.h"
 #include "st-procfs-parse.h"
 
@@ -103,6 +105,7 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   out->start_time = st.start_ticks;
   memcpy(out->comm, st.comm, sizeof(out->comm));
   out->n_threads = st.num_threads > 0 ? (guint)MIN(st.num_threads, G_MAXUINT) : 0;
+  out->read_ns = (guint64)g_get_monotonic_time() * 1000;
   out->cpu_time_ns = (st.utime_ticks + st.stime_ticks) * self->tick_ns;
   out->cpu_children_ns = (st.cutime_ticks + st.cstime_ticks) * self->tick_ns;
   out->stime_ns = st.stime_ticks * self->tick_ns;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 /* Undoes systemd's unit-name escaping of the id ("\x2d" for '-'). */
 static char *
 unescape(const char *s, gsize len)
@@ -66,11 +68,17 @@ app_id_from_unit(const char *unit, gboolean in_user_manager)
   return NULL;
 }
 
-/* An id must name something: empty or all-escape ids are not ids. */
+/* An id must name something, in the characters of a desktop file id: it
+ * goes raw into D-Bus signals, the alert command's environment, log lines
+ * and ignored-processes. Anything else ("app-\xff\n<b>-1.scope") is a
+ * name a process chose, not an application: the process belongs to none.
+ * Rejected whole rather than filtered, so that two ids never merge. */
 static char *
-nonempty(char *id)
+valid_id(char *id)
 {
-  if (id != NULL && id[0] == '\0')
+  if (id == NULL)
+    return NULL;
+  if (id[0] == '\0' || strspn(id, ID_CHARS) != strlen(id))
     g_clear_pointer(&id, g_free);
   return id;
 }
@@ -85,7 +93,7 @@ app_id_from_path(const char *path, gsize len)
   leaf = leaf != NULL ? leaf + 1 : copy;
   if (leaf[0] == '\0')
     return NULL;
-  return nonempty(app_id_from_unit(leaf, user));
+  return valid_id(app_id_from_unit(leaf, user));
 }
 
 char *

@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 struct _StCollector {
+  /* What /proc lets this user see of others (hidepid=): the BPF backend
+   * sees every task and must show no more. */
+  gboolean hide_others;
+  uid_t uid;
   StBackendKind kind;
   StBackend *backend;
   char *fallback_reason;
@@ -24,13 +28,15 @@ struct _StCollector {
   guint64 prev_syscalls;
   gboolean prev_has_syscalls;
   GHashTable *prev; /* pid -> StCollectorPrev */
-  GHashTable *apps; /* application id -> AppInfo */
+  GHashTable *apps; /* application id -> AppInfo: the .desktop lookups */
+  guint64 now_ns;   /* of the sample being taken */
   GArray *raw;      /* scratch, of StRawProcess */
   GByteArray *text; /* scratch for /proc/stat, which grows with the CPUs */
   gdouble clk_tck;  /* USER_HZ: the unit of /proc/stat */
 };
 
 static void app_info_free(gpointer p);
+static gboolean proc_hides_others(const char *root);
 
 GQuark
 st_collector_error_quark(void)
@@ -78,6 +84,8 @@ st_collector_init(StCollector *self, GError **error)
     return TRUE;
 
   self->proc_fd = open(self->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  self->uid = geteuid();
+  self->hide_others = self->uid != 0 && proc_hides_others(self->proc_root);
   if (self->proc_fd < 0) {
     g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED, "Cannot open %s",
                 self->proc_root);
@@ -150,9 +158,17 @@ resolve_name(gint32 pid, const char *comm, char **display_name, char **exe, char
   *app_id = n > 0 ? st_app_id_from_cgroup(buf, (gsize)n) : NULL;
 }
 
+/* An application not seen for this long is forgotten: ids come and go
+ * (every "systemd-run --user --unit app-x-<n>.scope" is one), and a .desktop
+ * file read again after ten minutes is cheap. */
+#define APP_FORGET_NS (G_GUINT64_CONSTANT(600) * 1000000000)
+/* And never more than this many at once, whatever the churn. */
+#define MAX_APPS 512
+
 typedef struct {
   char *name;
   char *icon;
+  guint64 seen_ns; /* the last sample it had processes in */
 } AppInfo;
 
 static void
@@ -183,8 +199,82 @@ describe_app(const char *id, char **name, char **icon, gpointer data)
     }
     g_hash_table_insert(self->apps, g_strdup(id), info);
   }
+  info->seen_ns = self->now_ns;
   *name = g_strdup(info->name);
   *icon = g_strdup(info->icon);
+}
+
+/* Forgets the descriptions of applications gone for a while, and, past
+ * MAX_APPS, of every application not in this sample. */
+static void
+prune_apps(StCollector *self)
+{
+  guint size = g_hash_table_size(self->apps);
+  GHashTableIter iter;
+  gpointer v;
+
+  g_hash_table_iter_init(&iter, self->apps);
+  while (g_hash_table_iter_next(&iter, NULL, &v)) {
+    const AppInfo *info = v;
+    if (info->seen_ns == self->now_ns)
+      continue;
+    if (size > MAX_APPS || info->seen_ns > self->now_ns ||
+        self->now_ns - info->seen_ns >= APP_FORGET_NS)
+      g_hash_table_iter_remove(&iter);
+  }
+}
+
+guint
+st_collector_get_n_cached_apps(StCollector *self)
+{
+  return g_hash_table_size(self->apps);
+}
+
+/* Is /proc (at root) mounted with hidepid=invisible or =ptraceable, or
+ * the older 2? Then other users' processes are not there for this user. */
+static gboolean
+proc_hides_others(const char *root)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean hides = FALSE;
+
+  if (!g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit(text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++) {
+    g_auto(GStrv) f = g_strsplit(*l, " ", -1);
+    guint n = g_strv_length(f);
+    /* mount point is field 5; after " - ": fstype, source, super options */
+    if (n < 10 || g_strcmp0(f[4], root) != 0 || g_strcmp0(f[n - 3], "proc") != 0)
+      continue;
+    /* The last mount on the point is the one on top, the one seen. */
+    hides = strstr(f[n - 1], "hidepid=2") != NULL ||
+            strstr(f[n - 1], "hidepid=invisible") != NULL ||
+            strstr(f[n - 1], "hidepid=4") != NULL || strstr(f[n - 1], "hidepid=ptraceable") != NULL;
+  }
+  return hides;
+}
+
+/* A user is shown no more of other users' processes than /proc shows:
+ * none at all under hidepid, and never their syscall rates (which /proc
+ * never shows; they count in the system's total only). */
+static void
+show_what_proc_shows(StCollector *self, StSnapshot *snap)
+{
+  for (guint i = 0; i < snap->processes->len;) {
+    StProcess *p = &g_array_index(snap->processes, StProcess, i);
+    if (p->uid == self->uid) {
+      i++;
+      continue;
+    }
+    if (self->hide_others) {
+      g_array_remove_index(snap->processes, i);
+      continue;
+    }
+    p->syscalls_per_s = NAN;
+    i++;
+  }
 }
 
 static gboolean
@@ -286,7 +376,11 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
     snap->syscalls_per_s = (gdouble)(raw.syscalls_total - self->prev_syscalls) / snap->interval_s;
 
   st_collector_fold(self->prev, self->have_prev, &raw, interval_ns, resolve_name, self, snap);
+  if (self->uid != 0)
+    show_what_proc_shows(self, snap);
+  self->now_ns = now_ns;
   st_snapshot_group_apps(snap, describe_app, self);
+  prune_apps(self);
 
   snap->unattributed_cpu_percent = NAN;
   if (rates && st_value_available(snap->cpu_busy_percent)) {

@@ -1,4 +1,6 @@
 /* st-dump.c: --dump output. The JSON fields are documented in docs/dump-json.md. */
+#define G_LOG_DOMAIN "smoothtask-dump"
+
 #include "config.h"
 
 #include "st-dump.h"

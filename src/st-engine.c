@@ -1,5 +1,6 @@
 /* st-engine.c: the alert state machine. Pure: see st-engine.h. */
 #include "st-engine.h"
+#include "st-names.h"
 
 #include <string.h>
 
@@ -63,15 +64,34 @@ struct _StEngine {
 #define FLAP_BASE_US (60 * G_USEC_PER_SEC)
 #define MAX_FLAPS    16
 
+/* The name a decision carries: it reaches D-Bus signals, the alert
+ * command's environment, logs and snooze keys as it is, so it is sanitised
+ * here, once, and never empty. Not the raw comm when the display name
+ * cleans to nothing: the comm is the process's own choice of bytes too. */
+static char *
+clean_name(const char *raw)
+{
+  char *name = st_sanitize_name(raw, -1);
+  if (name[0] == '\0') {
+    g_free(name);
+    name = g_strdup("process");
+  }
+  return name;
+}
+
+/* name: raw; the snooze key was made from the decision's clean name. */
 static gboolean
 snoozed(const StEngineConfig *c, StMetric metric, const char *name, gint64 now_us)
 {
   g_autofree char *key = NULL;
+  g_autofree char *clean = NULL;
   const gint64 *until;
 
   if (c->snoozed == NULL || g_hash_table_size(c->snoozed) == 0)
     return FALSE;
-  key = st_engine_snooze_key(metric, name);
+  if (name != NULL)
+    clean = clean_name(name);
+  key = st_engine_snooze_key(metric, clean);
   until = g_hash_table_lookup(c->snoozed, key);
   return until != NULL && now_us < *until;
 }
@@ -363,7 +383,7 @@ top_offenders(StEngine *self, const StSnapshot *snap, StMetric metric, gint32 sk
     if (pos >= N_OTHERS)
       continue;
     o.pid = p->pid;
-    o.name = g_strdup(st_process_name(p));
+    o.name = clean_name(st_process_name(p));
     memcpy(o.comm, p->comm, sizeof(o.comm));
     o.value = v;
     g_array_insert_val(out, pos, o);
@@ -417,6 +437,26 @@ history_get(StEngine *self, const char *key)
     g_hash_table_insert(self->history, g_strdup(key), h);
   }
   return h;
+}
+
+/* TRUE when a history remembers nothing that a fresh one would not: no
+ * cooldown still running, no clear recent enough to count a flap, no flap
+ * left unforgiven. Forgetting it then changes no decision, and keeps the
+ * table to what was said lately, not to every application that ever
+ * alerted. */
+static gboolean
+history_spent(const StEngineConfig *c, const History *h, gint64 now_us)
+{
+  gint64 window = (gint64)c->flap_window_s * G_USEC_PER_SEC;
+
+  if (now_us - h->last_raise_us[ST_LEVEL_WARNING] < (gint64)c->cooldown_s * G_USEC_PER_SEC ||
+      now_us - h->last_raise_us[ST_LEVEL_CRITICAL] <
+          (gint64)c->critical_cooldown_s * G_USEC_PER_SEC)
+    return FALSE;
+  if (window == 0)
+    return TRUE;
+  return now_us - h->last_clear_us >= window &&
+         (h->flaps == 0 || (now_us - h->last_active_us) / window >= (gint64)h->flaps);
 }
 
 /* The extra hold that flap damping puts before the next raise. */
@@ -538,7 +578,7 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
     a->samples = g_array_new(FALSE, FALSE, sizeof(Sample));
     a->pid = proc != NULL ? proc->pid : 0;
     a->start_time = proc != NULL ? proc->start_time : 0;
-    a->name = proc != NULL ? g_strdup(st_process_name(proc)) : NULL;
+    a->name = proc != NULL ? clean_name(st_process_name(proc)) : NULL;
     if (proc != NULL)
       memcpy(a->comm, proc->comm, sizeof(a->comm));
     /* A rate is an average over the interval that just ended: at or over
@@ -563,10 +603,13 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
     g_hash_table_remove(self->alerts, key);
     return NULL;
   }
-  if (proc != NULL && g_strcmp0(a->name, st_process_name(proc)) != 0) {
-    g_free(a->name);
-    a->name = g_strdup(st_process_name(proc)); /* a process renamed itself (exec) */
-    memcpy(a->comm, proc->comm, sizeof(a->comm));
+  if (proc != NULL) {
+    g_autofree char *name = clean_name(st_process_name(proc));
+    if (g_strcmp0(a->name, name) != 0) {
+      g_free(a->name);
+      a->name = g_steal_pointer(&name); /* a process renamed itself (exec) */
+      memcpy(a->comm, proc->comm, sizeof(a->comm));
+    }
   }
   a->current = value;
   alert_add_sample(self, a, st_value_available(figure) ? figure : value, now_us);
@@ -690,12 +733,20 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   }
 
   /* Forget the history of processes that are gone, or it would grow with
-   * every process that ever crossed a threshold. */
+   * every process that ever crossed a threshold; and any history, of an
+   * application above all (an id can come back, so it has no end of its
+   * own), once it holds nothing a fresh one would not. */
   g_hash_table_iter_init(&iter, self->history);
   while (g_hash_table_iter_next(&iter, &k, &v)) {
     const History *h = v;
     const StProcess *now;
-    if (!h->of_process || g_hash_table_contains(self->alerts, k))
+    if (g_hash_table_contains(self->alerts, k))
+      continue;
+    if (history_spent(c, h, now_us)) {
+      g_hash_table_iter_remove(&iter);
+      continue;
+    }
+    if (!h->of_process)
       continue;
     now = st_snapshot_find(snap, h->pid);
     if (now == NULL || now->start_time != h->start_time)

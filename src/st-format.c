@@ -1,4 +1,6 @@
 /* st-format.c: notification text. */
+#define G_LOG_DOMAIN "smoothtask-format"
+
 #include "config.h"
 
 #include "st-format.h"

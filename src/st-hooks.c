@@ -6,26 +6,37 @@
 #include "st-hooks.h"
 #include "st-dbus-generated.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include "st-names.h"
+
 #define OBJECT_PATH "/org/smoothtask/Agent"
 /* An alert command gets this long before it is killed. */
 #define COMMAND_TIMEOUT_S 10
-/* More running at once means the command is stuck: skip, do not pile up. */
+/* More running at once means the command is stuck: skip, do not pile up.
+ * A command runs in a process group of its own; what counts is a group with
+ * something alive in it, also after the command itself exited. */
 #define MAX_RUNNING 4
 
 struct _StHooks {
   StAgent1 *skeleton;
   gboolean exported; /* on a session bus now */
   char **command;
-  guint running;
+  GPtrArray *runs; /* Run *, every group not known to be empty */
   GCancellable *cancellable;
 };
 
 typedef struct {
-  StHooks *self;
+  StHooks *self; /* NULL once the hooks are freed */
   GSubprocess *proc;
+  pid_t pgid; /* the command's pid: it leads its own group */
+  gboolean exited;
   guint timeout_id;
   char *what;
 } Run;
+
+static void run_free(Run *run);
 
 StHooks *
 st_hooks_new(GDBusConnection *bus)
@@ -33,6 +44,7 @@ st_hooks_new(GDBusConnection *bus)
   StHooks *self = g_new0(StHooks, 1);
 
   self->cancellable = g_cancellable_new();
+  self->runs = g_ptr_array_new();
   self->skeleton = st_agent1_skeleton_new();
   st_agent1_set_backend(self->skeleton, "");
   st_agent1_set_cpu_busy_percent(self->skeleton, -1);
@@ -65,6 +77,16 @@ st_hooks_free(StHooks *self)
 {
   if (self == NULL)
     return;
+  /* Commands still running are left to finish; their runs are freed when
+   * the cancelled waits come back, those that exited now. */
+  for (guint i = 0; i < self->runs->len; i++) {
+    Run *run = g_ptr_array_index(self->runs, i);
+    run->self = NULL;
+    g_clear_handle_id(&run->timeout_id, g_source_remove);
+    if (run->exited)
+      run_free(run);
+  }
+  g_ptr_array_unref(self->runs);
   g_cancellable_cancel(self->cancellable);
   g_clear_object(&self->cancellable);
   st_hooks_set_bus(self, NULL);
@@ -102,14 +124,60 @@ run_free(Run *run)
   g_free(run);
 }
 
+/* The run is over: its group is empty, or killed. */
+static void
+run_finish(Run *run)
+{
+  if (run->self != NULL)
+    g_ptr_array_remove_fast(run->self->runs, run);
+  run_free(run);
+}
+
+/* Something of the command's group still lives (kill(-pgid, 0): also what
+ * it left in the background). EPERM is a live member too. */
+static gboolean
+group_alive(const Run *run)
+{
+  return kill(-run->pgid, 0) == 0 || errno == EPERM;
+}
+
+/* In the child, before exec: a group of its own, so that the limit can
+ * kill everything it started. */
+static void
+child_setup(gpointer data)
+{
+  (void)setpgid(0, 0);
+}
+
 static gboolean
 on_command_timeout(gpointer data)
 {
   Run *run = data;
-  g_warning("alert-command for %s ran over %d s; killed", run->what, COMMAND_TIMEOUT_S);
+
   run->timeout_id = 0;
-  g_subprocess_force_exit(run->proc);
+  if (kill(-run->pgid, SIGKILL) == 0)
+    g_warning("alert-command for %s ran over %d s; killed%s", run->what, COMMAND_TIMEOUT_S,
+              run->exited ? " what it left running" : "");
+  else if (errno != ESRCH)
+    g_warning("alert-command for %s ran over %d s and cannot be killed: %s", run->what,
+              COMMAND_TIMEOUT_S, g_strerror(errno));
+  /* A command still running is reaped in on_command_done, which ends the
+   * run; one that exited left only its group. */
+  if (run->exited)
+    run_finish(run);
   return G_SOURCE_REMOVE;
+}
+
+/* Runs whose command exited and whose group is now empty are over. */
+static guint
+count_running(StHooks *self)
+{
+  for (guint i = self->runs->len; i > 0; i--) {
+    Run *run = g_ptr_array_index(self->runs, i - 1);
+    if (run->exited && !group_alive(run))
+      run_finish(run);
+  }
+  return self->runs->len;
 }
 
 static void
@@ -120,8 +188,11 @@ on_command_done(GObject *source, GAsyncResult *res, gpointer data)
   GSubprocess *proc = G_SUBPROCESS(source);
 
   if (!g_subprocess_wait_finish(proc, res, &error)) {
-    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      g_warning("alert-command for %s: %s", run->what, error->message);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      run_free(run); /* the hooks are gone */
+      return;
+    }
+    g_warning("alert-command for %s: %s", run->what, error->message);
   } else if (g_subprocess_get_if_signaled(proc)) {
     g_warning("alert-command for %s killed by signal %d", run->what,
               g_subprocess_get_term_sig(proc));
@@ -131,9 +202,13 @@ on_command_done(GObject *source, GAsyncResult *res, gpointer data)
   } else {
     g_debug("alert-command for %s done", run->what);
   }
-  if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    run->self->running--;
-  run_free(run);
+  run->exited = TRUE;
+  /* What it started in the background keeps counting until it ends or
+   * the limit kills it. */
+  if (run->timeout_id == 0 || !group_alive(run))
+    run_finish(run);
+  else
+    g_debug("alert-command for %s left processes running", run->what);
 }
 
 static void
@@ -143,18 +218,22 @@ run_command(StHooks *self, const StDecision *d, const StNotificationText *text)
   g_autoptr(GError) error = NULL;
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   char pid[16];
+  g_autofree char *subject = st_sanitize_name(d->subject, -1);
+  g_autofree char *name = st_sanitize_name(d->name, -1);
+  guint running = count_running(self);
   Run *run;
 
-  if (self->running >= MAX_RUNNING) {
-    g_warning("alert-command still running %u times; not starting another", self->running);
+  if (running >= MAX_RUNNING) {
+    g_warning("alert-command still running %u times; not starting another", running);
     return;
   }
   launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+  g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
   g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_EVENT",
                                d->kind == ST_DECISION_CLEAR ? "clear" : "raise", TRUE);
   g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_METRIC", st_metric_to_string(d->metric), TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_SUBJECT", d->subject, TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_NAME", d->name != NULL ? d->name : "", TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_SUBJECT", subject, TRUE);
+  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_NAME", name, TRUE);
   g_snprintf(pid, sizeof(pid), "%d", d->pid);
   g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_PID", pid, TRUE);
   g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_VALUE",
@@ -171,14 +250,15 @@ run_command(StHooks *self, const StDecision *d, const StNotificationText *text)
 
   run = g_new0(Run, 1);
   run->self = self;
-  run->what = g_strdup_printf("%s/%s", st_metric_to_string(d->metric), d->subject);
+  run->what = g_strdup_printf("%s/%s", st_metric_to_string(d->metric), subject);
   run->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)self->command, &error);
   if (run->proc == NULL) {
     g_warning("alert-command %s cannot start: %s", self->command[0], error->message);
     run_free(run);
     return;
   }
-  self->running++;
+  run->pgid = (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(run->proc), NULL, 10);
+  g_ptr_array_add(self->runs, run);
   run->timeout_id = g_timeout_add_seconds(COMMAND_TIMEOUT_S, on_command_timeout, run);
   g_source_set_name_by_id(run->timeout_id, "[smoothtask] alert-command timeout");
   g_subprocess_wait_async(run->proc, self->cancellable, on_command_done, run);
@@ -190,14 +270,18 @@ st_hooks_alert(StHooks *self, const StDecision *d, const StNotificationText *tex
   if (d->kind == ST_DECISION_UPDATE)
     return; /* the same alert, still on: nothing new to tell */
   if (self->exported) {
+    /* The engine and the cgroup parser clean names already; this is the
+     * edge where bytes leave the agent, so it does not rely on them: a
+     * string argument that is not UTF-8 would fail the whole signal. */
     const char *metric = st_metric_to_string(d->metric);
-    const char *name = d->name != NULL ? d->name : "";
+    g_autofree char *subject = st_sanitize_name(d->subject, -1);
+    g_autofree char *name = st_sanitize_name(d->name, -1);
     if (d->kind == ST_DECISION_RAISE)
-      st_agent1_emit_alert_raised(self->skeleton, metric, d->subject, name, d->pid, d->value,
+      st_agent1_emit_alert_raised(self->skeleton, metric, subject, name, d->pid, d->value,
                                   d->threshold,
                                   d->level == ST_LEVEL_CRITICAL ? "critical" : "warning");
     else
-      st_agent1_emit_alert_cleared(self->skeleton, metric, d->subject, name, d->pid, d->value,
+      st_agent1_emit_alert_cleared(self->skeleton, metric, subject, name, d->pid, d->value,
                                    d->threshold, clear_reason(d->reason));
   }
   if (self->command != NULL)

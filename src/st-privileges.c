@@ -1,4 +1,6 @@
 /* st-privileges.c: capget/capset without libcap (one syscall each). */
+#define G_LOG_DOMAIN "smoothtask-privileges"
+
 #include "st-privileges.h"
 
 #include <errno.h>

@@ -1,4 +1,6 @@
 /* st-procfs-parse.c: parsers of /proc text. Pure: no I/O, no globals. */
+#define G_LOG_DOMAIN "smoothtask-procfs-parse"
+
 #include "st-procfs-parse.h"
 
 #include <math.h>

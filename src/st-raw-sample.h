@@ -23,6 +23,10 @@ typedef struct {
    * (whole subtrees), which st-accounting.c charges once. */
   guint64 cpu_time_ns;
   guint64 cpu_children_ns;
+  /* CLOCK_MONOTONIC when this process was read, when a backend reads
+   * processes one by one over a noticeable time (/proc): its rates are then
+   * over its own interval. 0: the sample's time. */
+  guint64 read_ns;
   guint64 stime_ns; /* of cpu_time_ns, the time spent in the kernel */
   guint64 rss_bytes;
   /* Valid when the sample's has_syscalls is set. */

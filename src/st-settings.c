@@ -41,6 +41,7 @@ struct _StSettings {
   GSettings *settings;
   StSettingsChangedFunc changed_func;
   gpointer changed_data;
+  gint64 snoozes_checked_s; /* snoozes that ended by then have been logged */
 };
 
 GQuark
@@ -221,45 +222,49 @@ gboolean
 st_settings_snooze(StSettings *self, const char *key, gint64 until_wall_s)
 {
   g_autoptr(GVariant) old = g_settings_get_value(self->settings, KEY_SNOOZED);
+  gint64 now_wall_s = g_get_real_time() / G_USEC_PER_SEC;
   GVariantBuilder b;
   GVariantIter iter;
   const char *k;
   gint64 v;
 
+  /* The user asked for a write: the snoozes that have ended go with it. */
   g_variant_builder_init(&b, G_VARIANT_TYPE("a{sx}"));
   g_variant_iter_init(&iter, old);
   while (g_variant_iter_next(&iter, "{&sx}", &k, &v))
-    if (g_strcmp0(k, key) != 0)
+    if (g_strcmp0(k, key) != 0 && v > now_wall_s)
       g_variant_builder_add(&b, "{sx}", k, v);
   g_variant_builder_add(&b, "{sx}", key, until_wall_s);
   return g_settings_set_value(self->settings, KEY_SNOOZED, g_variant_builder_end(&b));
 }
 
+/* Never writes. The agent writes settings only when the user asks (Ignore,
+ * Snooze): a write of its own, on a timer, is one the user did not ask for,
+ * and on a full disk the keyfile backend left the file at 0 bytes. An ended
+ * snooze is out of effect without one: st_settings_get_config() leaves it
+ * out, and the engine holds every snooze to its expiry. It leaves the
+ * key with the next snooze the user asks for. */
 gint64
 st_settings_prune_snoozes(StSettings *self, gint64 now_wall_s)
 {
-  g_autoptr(GVariant) old = g_settings_get_value(self->settings, KEY_SNOOZED);
-  GVariantBuilder b;
+  g_autoptr(GVariant) snoozed = g_settings_get_value(self->settings, KEY_SNOOZED);
   GVariantIter iter;
-  gboolean changed = FALSE;
   gint64 earliest = 0, v;
   const char *k;
 
-  g_variant_builder_init(&b, G_VARIANT_TYPE("a{sx}"));
-  g_variant_iter_init(&iter, old);
+  g_variant_iter_init(&iter, snoozed);
   while (g_variant_iter_next(&iter, "{&sx}", &k, &v)) {
     if (v <= now_wall_s) {
-      g_message("Snooze of %s has ended", k);
-      changed = TRUE;
+      /* Once per snooze, however often this is called. */
+      if (v > self->snoozes_checked_s) {
+        g_autofree char *clean = g_utf8_make_valid(k, -1);
+        g_message("Snooze of %s has ended", clean);
+      }
       continue;
     }
-    g_variant_builder_add(&b, "{sx}", k, v);
     earliest = earliest == 0 ? v : MIN(earliest, v);
   }
-  if (changed)
-    g_settings_set_value(self->settings, KEY_SNOOZED, g_variant_builder_end(&b));
-  else
-    g_variant_builder_clear(&b);
+  self->snoozes_checked_s = MAX(self->snoozes_checked_s, now_wall_s);
   return earliest;
 }
 

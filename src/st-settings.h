@@ -3,7 +3,8 @@
  * The only room that knows key names. Re-reads the whole config on any
  * change (one code path for start-up and live changes), validates what the
  * schema's ranges cannot (a NaN double in a keyfile, an empty name), and
- * writes back what the user asks from a notification ("Ignore").
+ * writes back what the user asks from a notification ("Ignore", "Snooze"),
+ * and nothing else: never on its own, on a timer.
  */
 #pragma once
 
@@ -35,7 +36,10 @@ void st_settings_get_config(StSettings *self, StEngineConfig *config, gint64 now
                             gint64 now_mono_us);
 /* Mutes a snooze key until now_wall_s + seconds. */
 gboolean st_settings_snooze(StSettings *self, const char *key, gint64 until_wall_s);
-/* Removes expired snoozes; returns the earliest remaining expiry, or 0. */
+/* Logs the snoozes that have ended and returns the earliest expiry still
+ * ahead, or 0. Writes nothing: an ended snooze is already out of effect
+ * (st_settings_get_config() skips it); the key is tidied by the next
+ * st_settings_snooze(). */
 gint64 st_settings_prune_snoozes(StSettings *self, gint64 now_wall_s);
 char **st_settings_get_alert_command(StSettings *self);
 guint st_settings_get_interval(StSettings *self);

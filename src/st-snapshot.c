@@ -1,4 +1,6 @@
 /* st-snapshot.c: allocation and small queries over a snapshot. No I/O. */
+#define G_LOG_DOMAIN "smoothtask-snapshot"
+
 #include "st-snapshot.h"
 
 #include <string.h>

@@ -1,5 +1,7 @@
 /* st-support.c: the support check. Reuses the real backends: a check that
  * loaded something else than the agent loads would prove nothing. */
+#define G_LOG_DOMAIN "smoothtask-support"
+
 #include "config.h"
 
 #include "st-support.h"

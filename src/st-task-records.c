@@ -1,4 +1,6 @@
 /* st-task-records.c: thread records -> processes. */
+#define G_LOG_DOMAIN "smoothtask-task-records"
+
 #include "st-task-records.h"
 
 #include <string.h>

@@ -36,10 +36,12 @@ notification-text:
 format:             engine engine-config snapshot notification-text names
 incident:           engine engine-config snapshot format notification-text
 notifier:           notification-text
-hooks:              engine engine-config snapshot format notification-text dbus-generated
+hooks:              engine engine-config snapshot format notification-text dbus-generated names
 settings:           engine-config arming snapshot
 dump:               snapshot names
 support:            backend raw-sample privileges
+psi:
+gap:
 app:                *
 main:               *
 '

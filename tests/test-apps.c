@@ -66,6 +66,20 @@ test_cgroup(void)
     g_autofree char *t = g_strconcat(user, "app.slice/app-a\\x2fb\\x00c-1.scope\n", NULL);
     check_cgroup(t, "abc");
   }
+  /* An id goes raw into signals, the alert command's environment and
+   * ignored-processes: [A-Za-z0-9._-] or none at all. */
+  {
+    const char *hostile[] = {
+        "app.slice/app-\xff\n<b>-1.scope\n",         "app.slice/app-\xff<b>-1.scope\n",
+        "app.slice/app-gnome-\\x3cb\\x3e-1.scope\n", "app.slice/app-evil\xe2\x80\xaetxt-1.scope\n",
+        "app.slice/app-a\\x0ab-1.scope\n",           "app.slice/app-two\\x20words@1.service\n",
+        "session.slice/we\\x1bird.service\n",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(hostile); i++) {
+      g_autofree char *t = g_strconcat(user, hostile[i], NULL);
+      check_cgroup(t, NULL);
+    }
+  }
 }
 
 static void

@@ -52,6 +52,18 @@ t "still sampling after the drop" 'kill -0 $pid && ! grep -q "Sample failed" "$l
 kill -TERM $pid
 wait $pid; code=$?; pid=
 t "clean exit on SIGTERM" '[ $code -eq 0 ]'
+# Least exposure: no more of other users' processes than /proc shows.
+dump() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" --dump --json --top 0 \
+        --interval 0.3 --backend bpf 2>/dev/null
+}
+others_rates='import json,sys; d=json.load(sys.stdin); o=[p for p in d["processes"] if p["uid"]!=65534]; sys.exit(0 if o and all(p["syscalls_per_s"] is None for p in o) else 1)'
+t "others' processes listed, without syscall rates" 'dump | /usr/bin/python3 -c "$others_rates"'
+if command -v unshare >/dev/null; then
+    only_mine='import json,sys; d=json.load(sys.stdin); u={p["uid"] for p in d["processes"]}; sys.exit(0 if u=={65534} else 1)'
+    hidden="mount -t proc -o hidepid=invisible proc /proc && setpriv --reuid=65534 --regid=65534 --clear-groups $bin --dump --json --top 0 --interval 0.3 --backend bpf"
+    t "hidepid=invisible: only its own processes" 'unshare -m sh -c "$hidden" 2>/dev/null | /usr/bin/python3 -c "$only_mine"'
+fi
 echo "1..$n"
 [ $fails -eq 0 ] || sed 's/^/# /' "$log"
 exit $((fails > 0))

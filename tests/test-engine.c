@@ -809,6 +809,138 @@ test_format_newline_name(void)
   g_array_unref(d.others);
 }
 
+/* 1,000 application ids come, alert and go (an app's id can come back, so
+ * its history has no end of its own): once nothing they left matters, the
+ * engine keeps nothing of them. */
+static void
+test_app_churn(Fixture *f, gconstpointer data)
+{
+  for (guint wave = 0; wave < 2; wave++) {
+    guint raises;
+
+    g_array_set_size(f->snap->processes, 0);
+    for (guint i = 0; i < 1000; i++) {
+      char id[32];
+      StProcess p = {0};
+      g_snprintf(id, sizeof(id), "org.example.App%u_%u", wave, i);
+      p.pid = (gint32)(10000 + i);
+      p.start_time = 1 + wave;
+      g_strlcpy(p.comm, "app", sizeof(p.comm));
+      p.display_name = g_intern_string(id);
+      p.app_id = g_intern_string(id);
+      p.cpu_percent = 80; /* under the process threshold, two of them over the app's */
+      p.rss_bytes = 1024 * 1024;
+      g_array_append_val(f->snap->processes, p);
+      p.pid += 5000;
+      g_array_append_val(f->snap->processes, p);
+    }
+    st_snapshot_group_apps(f->snap, NULL, NULL);
+    raises = run(f, 12, ST_METRIC_APP_CPU, ST_DECISION_RAISE);
+    g_assert_cmpuint(raises, ==, 1000);
+    g_assert_cmpuint(st_engine_get_n_tracked(f->engine), >=, 1000);
+
+    g_array_set_size(f->snap->processes, 0);
+    st_snapshot_group_apps(f->snap, NULL, NULL);
+    g_assert_cmpuint(run(f, 1, ST_METRIC_APP_CPU, ST_DECISION_CLEAR), ==, 1000);
+    /* Within the cooldown, their history still counts. */
+    g_assert_cmpuint(st_engine_get_n_active(f->engine), ==, 0);
+    g_assert_cmpuint(st_engine_get_n_tracked(f->engine), ==, 1000);
+    /* Past the cooldowns and the flap window, nothing. */
+    f->now += (gint64)MAX(f->config.flap_window_s,
+                          MAX(f->config.cooldown_s, f->config.critical_cooldown_s)) *
+              SEC;
+    run(f, 1, ST_METRIC_APP_CPU, ST_DECISION_RAISE);
+    g_assert_cmpuint(st_engine_get_n_tracked(f->engine), ==, 0);
+  }
+}
+
+/* An application back within its cooldown is not announced again: the
+ * history that pruning keeps is the one that still decides. */
+static void
+test_app_back_in_cooldown(Fixture *f, gconstpointer data)
+{
+  StProcess p = {0};
+
+  p.pid = 4000;
+  p.start_time = 1;
+  g_strlcpy(p.comm, "app", sizeof(p.comm));
+  p.display_name = "App";
+  p.app_id = "org.example.App";
+  p.cpu_percent = 200;
+  p.rss_bytes = 1024 * 1024;
+  g_array_append_val(f->snap->processes, p);
+  st_snapshot_group_apps(f->snap, NULL, NULL);
+  g_assert_cmpuint(run(f, 12, ST_METRIC_APP_CPU, ST_DECISION_RAISE), ==, 1);
+  g_array_set_size(f->snap->processes, 0);
+  st_snapshot_group_apps(f->snap, NULL, NULL);
+  run(f, 5, ST_METRIC_APP_CPU, ST_DECISION_CLEAR);
+  p.pid = 4001;
+  g_array_append_val(f->snap->processes, p);
+  st_snapshot_group_apps(f->snap, NULL, NULL);
+  g_assert_cmpuint(run(f, 30, ST_METRIC_APP_CPU, ST_DECISION_RAISE), ==, 0);
+}
+
+static void
+check_clean(const char *name)
+{
+  g_assert_nonnull(name);
+  g_assert_cmpstr(name, !=, "");
+  g_assert_true(g_utf8_validate(name, -1, NULL));
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    g_assert_false(g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
+                   (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069));
+  }
+}
+
+/* A decision's name goes raw to D-Bus and the alert command: sanitised,
+ * never empty, and not the raw comm when the display name cleans to
+ * nothing. A snooze made from that name holds. */
+static void
+test_clean_names(Fixture *f, gconstpointer data)
+{
+  const char *hostile[] = {"\n\t\x1b", "evil\xe2\x80\xaetxt\xff", "<b>\nx</b>"};
+  g_autoptr(GPtrArray) raised = g_ptr_array_new_with_free_func(g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS(hostile); i++) {
+    StProcess p = {0};
+    p.pid = (gint32)(300 + i);
+    p.start_time = 5;
+    g_strlcpy(p.comm, "\x1b[31m\xff\n", sizeof(p.comm));
+    p.display_name = hostile[i];
+    p.cpu_percent = 100 + i;
+    p.rss_bytes = 1024 * 1024;
+    g_array_append_val(f->snap->processes, p);
+  }
+  set_proc(f->snap, 400, "bystander", 95, 1024 * 1024, 0);
+  for (guint t = 0; t < 12; t++) {
+    g_autoptr(GPtrArray) d = tick(f);
+    for (guint j = 0; j < d->len; j++) {
+      StDecision *x = g_ptr_array_index(d, j);
+      if (x->kind != ST_DECISION_RAISE || x->metric != ST_METRIC_PROCESS_CPU)
+        continue;
+      check_clean(x->name);
+      g_assert_null(strchr(x->name, '['));
+      for (guint k = 0; k < x->others->len; k++)
+        check_clean(g_array_index(x->others, StOffender, k).name);
+      g_ptr_array_add(raised, g_strdup(x->name));
+    }
+  }
+  g_assert_cmpuint(raised->len, ==, 4);
+
+  /* Snoozed by the names the decisions gave: none of them comes back. */
+  for (guint i = 0; i < raised->len; i++) {
+    g_autofree char *key =
+        st_engine_snooze_key(ST_METRIC_PROCESS_CPU, g_ptr_array_index(raised, i));
+    st_engine_config_add_snooze(&f->config, key, f->now + 3600 * SEC);
+  }
+  apply(f);
+  run(f, 1, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR);
+  f->config.cooldown_s = 0;
+  apply(f);
+  g_assert_cmpuint(run(f, 30, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -841,6 +973,9 @@ main(int argc, char **argv)
   ADD("exited-text", test_exited_text);
   ADD("withdrawn-text", test_withdrawn_text);
   ADD("critical-text", test_critical_text);
+  ADD("app-churn", test_app_churn);
+  ADD("app-back-in-cooldown", test_app_back_in_cooldown);
+  ADD("clean-names", test_clean_names);
 #undef ADD
   g_test_add_func("/format/newline-name", test_format_newline_name);
   return g_test_run();

@@ -1,6 +1,7 @@
 /* test-procfs.c: the /proc parsers and display names on fixture text:
  * hostile process names, truncated files, unterminated buffers. */
 #include "st-backend.h"
+#include "st-collector.h"
 #include "st-names.h"
 #include "st-procfs-parse.h"
 
@@ -186,6 +187,11 @@ test_display_names(void)
   check_name(app, sizeof(app) - 1, "app", "app");
   check_name("", 0, "kworker/0:1", "kworker/0:1");
   check_name("<b>x</b>&\"\0", 11, "x", "b>&\"");
+  /* A first word that cleans to nothing: the comm, cleaned too, never raw;
+   * then "process". */
+  check_name("\n\t\x1b --flag", 10, "a\x1b[b\n", "a [b");
+  check_name("\n\t\0", 3, "\n\x1b\xe2\x80\xae", "process");
+  check_name("\xe2\x80\xae\x1b: x", 7, "\t<\xff>", "<\xef\xbf\xbd>");
   {
     g_autofree char *name = st_display_name(bad, sizeof(bad) - 1, "bad");
     g_assert_true(g_utf8_validate(name, -1, NULL));
@@ -250,6 +256,103 @@ test_stat_many_cpus(void)
   g_rmdir(dir);
 }
 
+static const char *const pid_files[] = {"stat", "statm", "cgroup", "cmdline"};
+
+/* A process of its own application in a fake /proc. */
+static void
+add_fake_proc(const char *root, guint pid, const char *app)
+{
+  g_autofree char *dir = g_strdup_printf("%s/%u", root, pid);
+  g_autofree char *stat = g_strdup_printf("%u (churn)" TAIL, pid);
+  g_autofree char *cgroup = g_strdup_printf(
+      "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-gnome-%s-%u.scope\n", app,
+      pid);
+  const char *text[] = {stat, "1000 250 100 1 0 200 0\n", cgroup, "churn\0"};
+
+  g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS(pid_files); i++) {
+    g_autofree char *path = g_build_filename(dir, pid_files[i], NULL);
+    g_assert_true(g_file_set_contents(path, text[i], i == 3 ? 6 : -1, NULL));
+  }
+}
+
+static void
+remove_fake_proc(const char *root, guint pid)
+{
+  g_autofree char *dir = g_strdup_printf("%s/%u", root, pid);
+  for (guint i = 0; i < G_N_ELEMENTS(pid_files); i++) {
+    g_autofree char *path = g_build_filename(dir, pid_files[i], NULL);
+    g_unlink(path);
+  }
+  g_rmdir(dir);
+}
+
+static guint
+sample_apps(StCollector *c, guint64 now_s)
+{
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(st_collector_sample(c, now_s * G_GUINT64_CONSTANT(1000000000), snap, &error));
+  g_assert_no_error(error);
+  return snap->apps->len;
+}
+
+/* The collector's .desktop descriptions: application ids come and go (one
+ * per "systemd-run --user --unit app-x-<n>.scope"); once they are gone the
+ * table is back to nothing: after a while, or at once past its cap. */
+static void
+test_app_cache_churn(void)
+{
+  g_autofree char *root = g_dir_make_tmp("st-proc-XXXXXX", NULL);
+  g_autoptr(StCollector) c = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *top[] = {"stat", "meminfo"};
+
+  for (guint i = 0; i < G_N_ELEMENTS(top); i++) {
+    gsize len;
+    g_autofree char *text = fixture(top[i], &len);
+    g_autofree char *path = g_build_filename(root, top[i], NULL);
+    g_assert_true(g_file_set_contents(path, text, (gssize)len, NULL));
+  }
+  g_setenv("SMOOTHTASK_PROC_ROOT", root, TRUE);
+  c = st_collector_new(ST_BACKEND_PROC);
+  g_unsetenv("SMOOTHTASK_PROC_ROOT");
+  g_assert_true(st_collector_init(c, &error));
+  g_assert_no_error(error);
+
+  /* A few: kept a while after they go (they may come back). */
+  for (guint pid = 1000; pid < 1100; pid++) {
+    g_autofree char *app = g_strdup_printf("org.example.Few%u", pid);
+    add_fake_proc(root, pid, app);
+  }
+  g_assert_cmpuint(sample_apps(c, 1), ==, 100);
+  g_assert_cmpuint(st_collector_get_n_cached_apps(c), ==, 100);
+  for (guint pid = 1000; pid < 1100; pid++)
+    remove_fake_proc(root, pid);
+  g_assert_cmpuint(sample_apps(c, 2), ==, 0);
+  g_assert_cmpuint(st_collector_get_n_cached_apps(c), ==, 100);
+  g_assert_cmpuint(sample_apps(c, 2 + 600), ==, 0);
+  g_assert_cmpuint(st_collector_get_n_cached_apps(c), ==, 0);
+
+  /* 1,000 at once: all described while they live, none kept after. */
+  for (guint pid = 2000; pid < 3000; pid++) {
+    g_autofree char *app = g_strdup_printf("org.example.Many%u", pid);
+    add_fake_proc(root, pid, app);
+  }
+  g_assert_cmpuint(sample_apps(c, 700), ==, 1000);
+  g_assert_cmpuint(st_collector_get_n_cached_apps(c), ==, 1000);
+  for (guint pid = 2000; pid < 3000; pid++)
+    remove_fake_proc(root, pid);
+  g_assert_cmpuint(sample_apps(c, 701), ==, 0);
+  g_assert_cmpuint(st_collector_get_n_cached_apps(c), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS(top); i++) {
+    g_autofree char *path = g_build_filename(root, top[i], NULL);
+    g_unlink(path);
+  }
+  g_rmdir(root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -262,5 +365,6 @@ main(int argc, char **argv)
   g_test_add_func("/procfs/display-names", test_display_names);
   g_test_add_func("/procfs/process-gone", test_process_gone);
   g_test_add_func("/procfs/stat-many-cpus", test_stat_many_cpus);
+  g_test_add_func("/procfs/app-cache-churn", test_app_cache_churn);
   return g_test_run();
 }
