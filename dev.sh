@@ -11,7 +11,9 @@ BUILD_DEPS=(meson ninja-build pkg-config gcc clang llvm bpftool libbpf-dev libel
             zlib1g-dev libglib2.0-dev libglib2.0-bin libnotify-dev gettext
             desktop-file-utils libcap2-bin)
 TEST_DEPS=(dbus python3-dbusmock python3-gi clang-format libclang-rt-14-dev libbpf-tools util-linux
-           systemd locales procps)
+           systemd locales procps
+           # the shell suite: a real GNOME Shell and dunst as notification servers
+           gnome-shell gjs xwayland fonts-cantarell libnotify-bin dunst xvfb)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
 
