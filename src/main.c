@@ -229,7 +229,6 @@ main(int argc, char **argv)
   }
 
   app_options.backend = kind;
-  app_options.verbose = o.verbose || o.debug;
   app = st_app_new(&app_options, &error);
   if (app == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
     g_message("%s", error->message);

@@ -11,7 +11,6 @@ typedef struct _StApp StApp;
 
 typedef struct {
   StBackendKind backend;
-  gboolean verbose;
 } StAppOptions;
 
 StApp *st_app_new(const StAppOptions *options, GError **error);

@@ -1,4 +1,5 @@
 /* st-cgroup.c: application ids from cgroup paths. */
+#define G_LOG_DOMAIN "smoothtask-cgroup"
 #include "st-cgroup.h"
 
 #include <string.h>

@@ -1,4 +1,5 @@
 /* st-collector.c: backend selection, system figures and rates. */
+#define G_LOG_DOMAIN "smoothtask-collector"
 #include "st-collector.h"
 #include "st-accounting.h"
 #include "st-procfs-parse.h"

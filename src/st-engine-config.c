@@ -1,5 +1,6 @@
 /* st-engine-config.c: the engine's config and the metrics it knows.
  * Pure: no I/O, no clock. */
+#define G_LOG_DOMAIN "smoothtask-engine-config"
 #include "st-engine-config.h"
 #include "st-names.h"
 

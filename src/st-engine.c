@@ -1,4 +1,5 @@
 /* st-engine.c: the alert state machine. Pure: see st-engine.h. */
+#define G_LOG_DOMAIN "smoothtask-engine"
 #include "st-engine.h"
 #include "st-names.h"
 
@@ -149,12 +150,6 @@ st_engine_set_config(StEngine *self, const StEngineConfig *config)
   /* Looked up once per process per sample: a set, not a scan. */
   g_clear_pointer(&self->ignored, g_hash_table_unref);
   self->ignored = st_engine_ignore_set_new(self->config.ignored);
-}
-
-const StEngineConfig *
-st_engine_get_config(StEngine *self)
-{
-  return &self->config;
 }
 
 guint
@@ -619,21 +614,19 @@ observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, co
   return a;
 }
 
-GPtrArray *
-st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
+/* Returns FALSE when the sample must be skipped. */
+static gboolean
+begin_sample(StEngine *self, const StSnapshot *snap, gint64 now_us)
 {
   const StEngineConfig *c = &self->config;
-  GPtrArray *out = g_ptr_array_new_with_free_func(decision_free);
   GHashTableIter iter;
-  gpointer k, v;
-
-  g_return_val_if_fail(snap != NULL, out);
+  gpointer v;
 
   /* A clock that went backwards gives no basis for sustain: skip the
    * sample. A long gap (suspend) means nothing was observed in between:
    * pending alerts start over rather than fire on the first sample after. */
   if (self->last_now_us != 0 && now_us <= self->last_now_us)
-    return out;
+    return FALSE;
   if (self->last_now_us != 0 && c->max_gap_s > 0 &&
       now_us - self->last_now_us > (gint64)c->max_gap_s * G_USEC_PER_SEC) {
     g_hash_table_iter_init(&iter, self->alerts);
@@ -654,6 +647,13 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   g_hash_table_iter_init(&iter, self->alerts);
   while (g_hash_table_iter_next(&iter, NULL, &v))
     ((Alert *)v)->seen = FALSE;
+  return TRUE;
+}
+
+static void
+observe_system(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray *out)
+{
+  const StEngineConfig *c = &self->config;
 
   for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_PRESSURE_IO; m++) {
     gdouble value = system_value(m, snap);
@@ -664,6 +664,12 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       continue; /* withdrawn below, as not seen */
     observe(self, out, m, "system", NULL, value, figure, now_us);
   }
+}
+
+static void
+observe_apps(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray *out)
+{
+  const StEngineConfig *c = &self->config;
 
   /* Applications first: a process of an application already alerting on the
    * same resource is not named again on its own. */
@@ -686,6 +692,12 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
         a->icon = g_strdup(g->icon);
     }
   }
+}
+
+static void
+observe_processes(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray *out)
+{
+  const StEngineConfig *c = &self->config;
 
   for (guint i = 0; i < snap->processes->len; i++) {
     const StProcess *p = &g_array_index(snap->processes, StProcess, i);
@@ -705,6 +717,14 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
       observe(self, out, m, subject, p, value, value, now_us);
     }
   }
+}
+
+static void
+withdraw_unseen(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray *out)
+{
+  const StEngineConfig *c = &self->config;
+  GHashTableIter iter;
+  gpointer k, v;
 
   /* Alerts not seen: process gone, now ignored, or metric disabled. */
   g_hash_table_iter_init(&iter, self->alerts);
@@ -731,6 +751,14 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     }
     g_hash_table_iter_remove(&iter);
   }
+}
+
+static void
+forget_history(StEngine *self, const StSnapshot *snap, gint64 now_us)
+{
+  const StEngineConfig *c = &self->config;
+  GHashTableIter iter;
+  gpointer k, v;
 
   /* Forget the history of processes that are gone, or it would grow with
    * every process that ever crossed a threshold; and any history, of an
@@ -752,7 +780,11 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     if (now == NULL || now->start_time != h->start_time)
       g_hash_table_iter_remove(&iter);
   }
+}
 
+static void
+name_offenders(StEngine *self, const StSnapshot *snap, GPtrArray *out)
+{
   /* Name who causes it: the top consumers of the same resource, by the
    * figure the text quotes. Beside a named process, only those over the
    * threshold and none above it: a higher one has an alert of its own (and
@@ -772,6 +804,22 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
     if (d->pid != 0 && st_engine_is_app_metric(d->metric))
       g_array_set_size(d->others, 0); /* its own processes: said as one */
   }
+}
+
+GPtrArray *
+st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(decision_free);
+
+  g_return_val_if_fail(snap != NULL, out);
+  if (!begin_sample(self, snap, now_us))
+    return out;
+  observe_system(self, snap, now_us, out);
+  observe_apps(self, snap, now_us, out);
+  observe_processes(self, snap, now_us, out);
+  withdraw_unseen(self, snap, now_us, out);
+  forget_history(self, snap, now_us);
+  name_offenders(self, snap, out);
   return out;
 }
 

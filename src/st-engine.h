@@ -80,7 +80,6 @@ void st_engine_free(StEngine *self);
 /* Copies config. Alerts of metrics now disabled are withdrawn at the next
  * evaluation. */
 void st_engine_set_config(StEngine *self, const StEngineConfig *config);
-const StEngineConfig *st_engine_get_config(StEngine *self);
 /* now_us: a monotonic clock in microseconds, supplied by the caller. Returns
  * a GPtrArray of StDecision (owned by the array). */
 GPtrArray *st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us);

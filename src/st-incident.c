@@ -1,4 +1,5 @@
 /* st-incident.c: one notification per incident (see the header). */
+#define G_LOG_DOMAIN "smoothtask-incident"
 #include "config.h"
 
 #include "st-incident.h"

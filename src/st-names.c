@@ -1,4 +1,5 @@
 /* st-names.c: display names of processes. */
+#define G_LOG_DOMAIN "smoothtask-names"
 #include "st-names.h"
 
 #include <string.h>
