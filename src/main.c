@@ -156,6 +156,20 @@ fail:
   return 1;
 }
 
+static void
+setup_gettext(void)
+{
+  setlocale(LC_ALL, "");
+  /* Run from the build tree (./dev.sh run, tests), the catalogues are in
+   * build/po; never honoured for a privileged (file-capability) start. */
+  if (g_getenv("SMOOTHTASK_LOCALEDIR") != NULL && getauxval(AT_SECURE) == 0)
+    bindtextdomain(GETTEXT_PACKAGE, g_getenv("SMOOTHTASK_LOCALEDIR"));
+  else
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  textdomain(GETTEXT_PACKAGE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -186,15 +200,7 @@ main(int argc, char **argv)
       {NULL},
   };
 
-  setlocale(LC_ALL, "");
-  /* Run from the build tree (./dev.sh run, tests), the catalogues are in
-   * build/po; never honoured for a privileged (file-capability) start. */
-  if (g_getenv("SMOOTHTASK_LOCALEDIR") != NULL && getauxval(AT_SECURE) == 0)
-    bindtextdomain(GETTEXT_PACKAGE, g_getenv("SMOOTHTASK_LOCALEDIR"));
-  else
-    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-  textdomain(GETTEXT_PACKAGE);
+  setup_gettext();
 
   ctx = g_option_context_new(NULL);
   g_option_context_set_summary(
