@@ -17,6 +17,8 @@ import tempfile
 import time
 import unittest
 
+from testlib import QUIET_SETTINGS, eventually
+
 import dbus
 
 BUILD = os.environ.get("SMOOTHTASK_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", "build"))
@@ -27,34 +29,7 @@ COMMAND_LIMIT_S = 10
 
 # Only per-process CPU alerts, low enough that busy shells sharing the
 # machine's CPUs each raise one.
-SETTINGS = {
-    "sample-interval": "1",
-    "sustain-seconds": "2",
-    "cooldown-seconds": "0",
-    "cpu-threshold": "100.0",
-    "memory-threshold": "100.0",
-    "memory-critical-threshold": "100.0",
-    "process-memory-threshold": "100.0",
-    "syscall-rate-threshold": "4294967295",
-    "process-syscall-rate-threshold": "4294967295",
-    "process-cpu-threshold": "10.0",
-    "app-cpu-threshold": "100000.0",
-    "app-memory-threshold": "100.0",
-    "app-syscall-rate-threshold": "4294967295",
-    "pressure-cpu-threshold": "0.0",
-    "pressure-memory-threshold": "0.0",
-    "pressure-io-threshold": "0.0",
-}
-
-
-def eventually(cond, timeout=10.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(interval)
-    return cond()
+SETTINGS = dict(QUIET_SETTINGS, **{"process-cpu-threshold": "10.0"})
 
 
 def processes():

@@ -20,42 +20,15 @@ import unittest
 import dbus
 import dbusmock
 
+from testlib import QUIET_SETTINGS, eventually
+
 BUILD = os.environ.get("SMOOTHTASK_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", "build"))
 AGENT = os.path.join(BUILD, "src", "smoothtask")
 SCHEMA_DIR = os.path.join(BUILD, "data")
 NOTIFY_NAME = "org.freedesktop.Notifications"
 NOTIFY_PATH = "/org/freedesktop/Notifications"
 
-BASE_SETTINGS = {
-    "sample-interval": "1",
-    "sustain-seconds": "2",
-    "cooldown-seconds": "0",
-    # Only per-process CPU alerts in these tests: nothing else on a shared
-    # CI machine may raise a notification.
-    "cpu-threshold": "100.0",
-    "memory-threshold": "100.0",
-    "memory-critical-threshold": "100.0",
-    "process-memory-threshold": "100.0",
-    "syscall-rate-threshold": "4294967295",
-    "process-syscall-rate-threshold": "4294967295",
-    "process-cpu-threshold": "50.0",
-    "app-cpu-threshold": "100000.0",
-    "app-memory-threshold": "100.0",
-    "app-syscall-rate-threshold": "4294967295",
-    "pressure-cpu-threshold": "0.0",
-    "pressure-memory-threshold": "0.0",
-    "pressure-io-threshold": "0.0",
-}
-
-
-def eventually(cond, timeout=10.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(interval)
-    return cond()
+BASE_SETTINGS = QUIET_SETTINGS
 
 
 class SmoothTaskTestCase(unittest.TestCase):

@@ -18,6 +18,8 @@ import threading
 import time
 import unittest
 
+from testlib import eventually
+
 import dbus
 import dbusmock
 
@@ -26,16 +28,6 @@ DRIVER = os.path.join(BUILD, "tests", "notifier-driver")
 NOTIFY_NAME = "org.freedesktop.Notifications"
 NOTIFY_PATH = "/org/freedesktop/Notifications"
 NOTIFY_IFACE = "org.freedesktop.Notifications"
-
-
-def eventually(cond, timeout=10.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(interval)
-    return cond()
 
 
 class Driver:
