@@ -11,6 +11,14 @@
 #define SETTLE_SLACK_NS (20 * G_GUINT64_CONSTANT(1000000))
 /* Longer chains are a loop in corrupt input, not a process tree. */
 #define MAX_CHAIN 128
+/* Samples a settlement that found no receiver waits for one: the growth
+ * of a parent read just before the reap shows in the next reading. */
+#define SETTLE_TRIES 2
+
+struct _StAccounts {
+  GHashTable *prev; /* pid -> StCollectorPrev */
+  GArray *pending;  /* of Settlement, not placed in the last fold */
+};
 
 typedef struct {
   gint32 ppid;
@@ -25,9 +33,10 @@ typedef struct {
 /* A process whose last reading must be taken back from whoever received it. */
 typedef struct {
   gint32 ppid;
-  guint depth; /* exited ancestors between it and a listed one */
-  guint64 last[2];
+  guint depth;     /* exited ancestors between it and a listed one */
+  guint64 last[2]; /* 0 once placed */
   guint threads;
+  guint tries; /* folds it has been tried in */
 } Settlement;
 
 enum { CPU, SYS };
@@ -42,10 +51,30 @@ prev_free(gpointer p)
   g_free(prev);
 }
 
-GHashTable *
-st_collector_prev_table_new(void)
+StAccounts *
+st_accounts_new(void)
 {
-  return g_hash_table_new_full(NULL, NULL, NULL, prev_free);
+  StAccounts *self = g_new0(StAccounts, 1);
+  self->prev = g_hash_table_new_full(NULL, NULL, NULL, prev_free);
+  self->pending = g_array_new(FALSE, FALSE, sizeof(Settlement));
+  return self;
+}
+
+void
+st_accounts_free(StAccounts *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref(self->prev);
+  g_array_unref(self->pending);
+  g_free(self);
+}
+
+void
+st_accounts_reset(StAccounts *self)
+{
+  g_hash_table_remove_all(self->prev);
+  g_array_set_size(self->pending, 0);
 }
 
 static guint64
@@ -71,9 +100,11 @@ cmp_proc_pid(gconstpointer a, gconstpointer b)
 }
 
 /* Takes last back from the first listed process, going up from ppid, whose
- * children total grew enough to hold it: the one the kernel charged. */
+ * children total grew enough to hold it: the one the kernel charged; last
+ * is cleared then. It stays when none has received it (yet, or ever: it
+ * went to a process we cannot see). */
 static void
-settle(const Settlement *s, guint metric, GHashTable *listed, GArray *charges)
+settle(Settlement *s, guint metric, GHashTable *listed, GArray *charges)
 {
   gint32 pid = s->ppid;
 
@@ -85,7 +116,7 @@ settle(const Settlement *s, guint metric, GHashTable *listed, GArray *charges)
     guint64 room, slack;
 
     if (!g_hash_table_lookup_extended(listed, GINT_TO_POINTER(pid), NULL, &idx))
-      return; /* received by a process we cannot see: nothing to take back */
+      return;
     c = &g_array_index(charges, Charge, GPOINTER_TO_UINT(idx));
     room = c->d_child[metric] - MIN(c->less[metric], c->d_child[metric]);
     slack = metric == CPU ? SETTLE_SLACK_NS : 0;
@@ -93,9 +124,24 @@ settle(const Settlement *s, guint metric, GHashTable *listed, GArray *charges)
       c->less[metric] += s->last[metric];
       if (metric == CPU)
         c->threads_charged += s->threads;
+      s->last[metric] = 0;
       return;
     }
     pid = c->ppid;
+  }
+}
+
+/* Follows ppid up through processes that have gone too (they were reaped,
+ * into theirs) to the nearest that may be listed. */
+static void
+climb_gone(Settlement *s, GHashTable *gone)
+{
+  StCollectorPrev *up;
+
+  while (s->depth < MAX_CHAIN &&
+         (up = g_hash_table_lookup(gone, GINT_TO_POINTER(s->ppid))) != NULL) {
+    s->ppid = up->ppid;
+    s->depth++;
   }
 }
 
@@ -105,17 +151,13 @@ static void
 add_settlement(GArray *settlements, GHashTable *gone, const StCollectorPrev *g, gboolean cpu,
                gboolean sys)
 {
-  Settlement s = {g->ppid, 0, {0, 0}, g->n_threads};
-  StCollectorPrev *up;
+  Settlement s = {g->ppid, 0, {0, 0}, g->n_threads, 0};
 
   if (cpu)
     s.last[CPU] = g->cpu_own_ns + g->cpu_children_ns;
   if (sys)
     s.last[SYS] = g->syscalls_own + g->syscalls_children;
-  while (s.depth < MAX_CHAIN && (up = g_hash_table_lookup(gone, GINT_TO_POINTER(s.ppid))) != NULL) {
-    s.ppid = up->ppid;
-    s.depth++;
-  }
+  climb_gone(&s, gone);
   if (s.last[CPU] != 0 || s.last[SYS] != 0)
     g_array_append_val(settlements, s);
 }
@@ -214,9 +256,9 @@ fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboole
 }
 
 /* Processes not listed any more: their last readings are taken back from
- * whoever received them. */
+ * whoever received them, now or in the next fold. */
 static void
-settle_gone(Fold *f, GHashTable *prev)
+settle_gone(Fold *f, GHashTable *prev, GArray *pending)
 {
   GHashTableIter iter;
   gpointer key, v;
@@ -235,18 +277,29 @@ settle_gone(Fold *f, GHashTable *prev)
     const StCollectorPrev *g = v;
     add_settlement(f->settlements, f->gone, g, TRUE, !g->syscalls_settled);
   }
+  /* Those left from the last fold: their ancestor may have gone since. */
+  for (guint i = 0; i < pending->len; i++) {
+    Settlement s = g_array_index(pending, Settlement, i);
+    climb_gone(&s, f->gone);
+    g_array_append_val(f->settlements, s);
+  }
+  g_array_set_size(pending, 0);
   /* Nearest first: a child is taken off its parent before a grandchild
    * that went elsewhere is tried on it. */
   g_array_sort(f->settlements, cmp_settlement);
   for (guint i = 0; i < f->settlements->len; i++) {
-    settle(&g_array_index(f->settlements, Settlement, i), CPU, f->listed, f->charges);
-    settle(&g_array_index(f->settlements, Settlement, i), SYS, f->listed, f->charges);
+    Settlement *s = &g_array_index(f->settlements, Settlement, i);
+    settle(s, CPU, f->listed, f->charges);
+    settle(s, SYS, f->listed, f->charges);
+    if ((s->last[CPU] != 0 || s->last[SYS] != 0) && ++s->tries < SETTLE_TRIES)
+      g_array_append_val(pending, *s);
   }
 }
 
 void
-st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, guint64 interval_ns,
-                  StNameResolver resolve, gpointer resolve_data, StSnapshot *snap)
+st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *raw,
+                  guint64 interval_ns, StNameResolver resolve, gpointer resolve_data,
+                  StSnapshot *snap)
 {
   g_autoptr(GArray) charges = g_array_sized_new(FALSE, TRUE, sizeof(Charge), raw->procs->len);
   g_autoptr(GArray) settlements = g_array_new(FALSE, FALSE, sizeof(Settlement));
@@ -255,6 +308,7 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
   Fold f = {charges, settlements, listed, gone, have_prev && interval_ns > 0};
   gdouble secs = (gdouble)interval_ns / 1e9;
   gdouble max_percent = 100.0 * MAX(snap->n_cpus, 1u);
+  GHashTable *prev = accounts->prev;
   GHashTableIter iter;
   gpointer v;
 
@@ -269,7 +323,9 @@ st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw, 
     StCollectorPrev *e = track(prev, gone, r, resolve, resolve_data, &is_new);
     fold_process(&f, i, r, e, is_new, snap);
   }
-  settle_gone(&f, prev);
+  if (!f.rates)
+    g_array_set_size(accounts->pending, 0);
+  settle_gone(&f, prev, accounts->pending);
 
   for (guint i = 0; i < snap->processes->len; i++) {
     StProcess *p = &g_array_index(snap->processes, StProcess, i);

@@ -10,7 +10,10 @@
  * or, when its parent died first and it was reparented, a listed ancestor
  * higher up (a subreaper or init). The one that received it is the one whose
  * children total grew by at least that much; one that did not is never
- * charged. So wrappers, zombies, double forks, subreapers, threads exiting
+ * charged. A pass reads processes one after another, a parent before its
+ * children: a child reaped between the two is missing while its parent's
+ * total has not grown yet. Its settlement waits for the next sample then,
+ * when the growth shows. So wrappers, zombies, double forks, subreapers, threads exiting
  * together and pid reuse never make a process look busier than it was.
  */
 #pragma once
@@ -49,11 +52,20 @@ typedef struct {
 typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **exe,
                                char **app_id, gpointer data);
 
-GHashTable *st_collector_prev_table_new(void);
+/* What is kept between samples: the processes last listed (pid ->
+ * StCollectorPrev) and the settlements not yet placed. */
+typedef struct _StAccounts StAccounts;
+
+StAccounts *st_accounts_new(void);
+void st_accounts_free(StAccounts *self);
+/* Forgets everything: the next fold starts afresh. */
+void st_accounts_reset(StAccounts *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StAccounts, st_accounts_free)
+
 /* Folds a raw reading into snap (its processes; snap->n_cpus must be set)
- * given the previous per-process table (pid -> StCollectorPrev), which it
- * updates. have_prev: prev holds the reading interval_ns earlier. */
-void st_collector_fold(GHashTable *prev, gboolean have_prev, const StRawSample *raw,
+ * and updates accounts. have_prev: accounts hold the reading interval_ns
+ * earlier. */
+void st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *raw,
                        guint64 interval_ns, StNameResolver resolve, gpointer resolve_data,
                        StSnapshot *snap);
 

@@ -28,7 +28,7 @@ struct _StCollector {
   StCpuTimes prev_cpu;
   guint64 prev_syscalls;
   gboolean prev_has_syscalls;
-  GHashTable *prev; /* pid -> StCollectorPrev */
+  StAccounts *accounts;
   GHashTable *apps; /* application id -> AppInfo: the .desktop lookups */
   guint64 now_ns;   /* of the sample being taken */
   GArray *raw;      /* scratch, of StRawProcess */
@@ -68,7 +68,7 @@ st_collector_new(StBackendKind kind)
   self->kind = kind;
   self->proc_root = g_strdup(root != NULL ? root : "/proc");
   self->proc_fd = -1;
-  self->prev = st_collector_prev_table_new();
+  self->accounts = st_accounts_new();
   self->apps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, app_info_free);
   self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
   self->text = g_byte_array_new();
@@ -131,7 +131,7 @@ void
 st_collector_reset(StCollector *self)
 {
   self->have_prev = FALSE;
-  g_hash_table_remove_all(self->prev);
+  st_accounts_reset(self->accounts);
 }
 
 static void
@@ -376,7 +376,7 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
       raw.syscalls_total >= self->prev_syscalls)
     snap->syscalls_per_s = (gdouble)(raw.syscalls_total - self->prev_syscalls) / snap->interval_s;
 
-  st_collector_fold(self->prev, self->have_prev, &raw, interval_ns, resolve_name, self, snap);
+  st_collector_fold(self->accounts, self->have_prev, &raw, interval_ns, resolve_name, self, snap);
   if (self->uid != 0)
     show_what_proc_shows(self, snap);
   self->now_ns = now_ns;
@@ -430,7 +430,7 @@ st_collector_free(StCollector *self)
   if (self->proc_fd >= 0)
     close(self->proc_fd);
   self->proc_fd = -1;
-  g_hash_table_unref(self->prev);
+  st_accounts_free(self->accounts);
   g_hash_table_unref(self->apps);
   g_array_unref(self->raw);
   g_byte_array_unref(self->text);
