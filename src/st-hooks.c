@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "st-names.h"
 
@@ -24,14 +25,16 @@ struct _StHooks {
   gboolean exported; /* on a session bus now */
   char **command;
   GPtrArray *runs; /* Run *, every group not known to be empty */
-  GCancellable *cancellable;
 };
 
+/* The command is spawned without GSubprocess: its pid must be known before
+ * anything can reap it (a command as quick as /bin/false is gone before
+ * g_subprocess_get_identifier() is asked), and it leads the group. */
 typedef struct {
-  StHooks *self; /* NULL once the hooks are freed */
-  GSubprocess *proc;
-  pid_t pgid; /* the command's pid: it leads its own group */
+  StHooks *self;
+  GPid pgid; /* the command's pid: it leads its own group */
   gboolean exited;
+  guint watch_id;
   guint timeout_id;
   char *what;
 } Run;
@@ -43,7 +46,6 @@ st_hooks_new(GDBusConnection *bus)
 {
   StHooks *self = g_new0(StHooks, 1);
 
-  self->cancellable = g_cancellable_new();
   self->runs = g_ptr_array_new();
   self->skeleton = st_agent1_skeleton_new();
   st_agent1_set_backend(self->skeleton, "");
@@ -77,18 +79,11 @@ st_hooks_free(StHooks *self)
 {
   if (self == NULL)
     return;
-  /* Commands still running are left to finish; their runs are freed when
-   * the cancelled waits come back, those that exited now. */
-  for (guint i = 0; i < self->runs->len; i++) {
-    Run *run = g_ptr_array_index(self->runs, i);
-    run->self = NULL;
-    g_clear_handle_id(&run->timeout_id, g_source_remove);
-    if (run->exited)
-      run_free(run);
-  }
+  /* Commands still running are left to finish (init reaps them once the
+   * agent has gone). */
+  for (guint i = 0; i < self->runs->len; i++)
+    run_free(g_ptr_array_index(self->runs, i));
   g_ptr_array_unref(self->runs);
-  g_cancellable_cancel(self->cancellable);
-  g_clear_object(&self->cancellable);
   st_hooks_set_bus(self, NULL);
   g_clear_object(&self->skeleton);
   g_strfreev(self->command);
@@ -119,7 +114,7 @@ static void
 run_free(Run *run)
 {
   g_clear_handle_id(&run->timeout_id, g_source_remove);
-  g_clear_object(&run->proc);
+  g_clear_handle_id(&run->watch_id, g_source_remove);
   g_free(run->what);
   g_free(run);
 }
@@ -128,8 +123,7 @@ run_free(Run *run)
 static void
 run_finish(Run *run)
 {
-  if (run->self != NULL)
-    g_ptr_array_remove_fast(run->self->runs, run);
+  g_ptr_array_remove_fast(run->self->runs, run);
   run_free(run);
 }
 
@@ -161,7 +155,7 @@ on_command_timeout(gpointer data)
   else if (errno != ESRCH)
     g_warning("alert-command for %s ran over %d s and cannot be killed: %s", run->what,
               COMMAND_TIMEOUT_S, g_strerror(errno));
-  /* A command still running is reaped in on_command_done, which ends the
+  /* A command still running is reaped in on_command_exit, which ends the
    * run; one that exited left only its group. */
   if (run->exited)
     run_finish(run);
@@ -181,27 +175,18 @@ count_running(StHooks *self)
 }
 
 static void
-on_command_done(GObject *source, GAsyncResult *res, gpointer data)
+on_command_exit(GPid pid, gint status, gpointer data)
 {
-  g_autoptr(GError) error = NULL;
   Run *run = data;
-  GSubprocess *proc = G_SUBPROCESS(source);
 
-  if (!g_subprocess_wait_finish(proc, res, &error)) {
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      run_free(run); /* the hooks are gone */
-      return;
-    }
-    g_warning("alert-command for %s: %s", run->what, error->message);
-  } else if (g_subprocess_get_if_signaled(proc)) {
-    g_warning("alert-command for %s killed by signal %d", run->what,
-              g_subprocess_get_term_sig(proc));
-  } else if (g_subprocess_get_exit_status(proc) != 0) {
-    g_warning("alert-command for %s exited with status %d", run->what,
-              g_subprocess_get_exit_status(proc));
-  } else {
+  run->watch_id = 0; /* the source ends with this call */
+  g_spawn_close_pid(pid);
+  if (WIFSIGNALED(status))
+    g_warning("alert-command for %s killed by signal %d", run->what, WTERMSIG(status));
+  else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    g_warning("alert-command for %s exited with status %d", run->what, WEXITSTATUS(status));
+  else
     g_debug("alert-command for %s done", run->what);
-  }
   run->exited = TRUE;
   /* What it started in the background keeps counting until it ends or
    * the limit kills it. */
@@ -214,8 +199,8 @@ on_command_done(GObject *source, GAsyncResult *res, gpointer data)
 static void
 run_command(StHooks *self, const StDecision *d, const StNotificationText *text)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = g_get_environ();
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   char pid[16];
   g_autofree char *subject = st_sanitize_name(d->subject, -1);
@@ -227,41 +212,39 @@ run_command(StHooks *self, const StDecision *d, const StNotificationText *text)
     g_warning("alert-command still running %u times; not starting another", running);
     return;
   }
-  launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
-  g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_EVENT",
-                               d->kind == ST_DECISION_CLEAR ? "clear" : "raise", TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_METRIC", st_metric_to_string(d->metric), TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_SUBJECT", subject, TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_NAME", name, TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_EVENT", d->kind == ST_DECISION_CLEAR ? "clear" : "raise",
+                         TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_METRIC", st_metric_to_string(d->metric), TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_SUBJECT", subject, TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_NAME", name, TRUE);
   g_snprintf(pid, sizeof(pid), "%d", d->pid);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_PID", pid, TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_VALUE",
-                               g_ascii_formatd(buf, sizeof(buf), "%.2f", d->value), TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_THRESHOLD",
-                               g_ascii_formatd(buf, sizeof(buf), "%.2f", d->threshold), TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_LEVEL",
-                               d->kind == ST_DECISION_CLEAR    ? clear_reason(d->reason)
-                               : d->level == ST_LEVEL_CRITICAL ? "critical"
-                                                               : "warning",
-                               TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_SUMMARY", text->summary, TRUE);
-  g_subprocess_launcher_setenv(launcher, "SMOOTHTASK_BODY", text->plain, TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_PID", pid, TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_VALUE",
+                         g_ascii_formatd(buf, sizeof(buf), "%.2f", d->value), TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_THRESHOLD",
+                         g_ascii_formatd(buf, sizeof(buf), "%.2f", d->threshold), TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_LEVEL",
+                         d->kind == ST_DECISION_CLEAR    ? clear_reason(d->reason)
+                         : d->level == ST_LEVEL_CRITICAL ? "critical"
+                                                         : "warning",
+                         TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_SUMMARY", text->summary, TRUE);
+  env = g_environ_setenv(env, "SMOOTHTASK_BODY", text->plain, TRUE);
 
   run = g_new0(Run, 1);
   run->self = self;
   run->what = g_strdup_printf("%s/%s", st_metric_to_string(d->metric), subject);
-  run->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)self->command, &error);
-  if (run->proc == NULL) {
+  /* Standard input is /dev/null: the command is not the agent's terminal's. */
+  if (!g_spawn_async(NULL, self->command, env, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                     child_setup, NULL, &run->pgid, &error)) {
     g_warning("alert-command %s cannot start: %s", self->command[0], error->message);
     run_free(run);
     return;
   }
-  run->pgid = (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(run->proc), NULL, 10);
   g_ptr_array_add(self->runs, run);
+  run->watch_id = g_child_watch_add(run->pgid, on_command_exit, run);
   run->timeout_id = g_timeout_add_seconds(COMMAND_TIMEOUT_S, on_command_timeout, run);
   g_source_set_name_by_id(run->timeout_id, "[smoothtask] alert-command timeout");
-  g_subprocess_wait_async(run->proc, self->cancellable, on_command_done, run);
 }
 
 void
