@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install step for -Dfile-caps=true: gives the installed agent the two
-# capabilities it needs to load its BPF programs (and drops at start).
+# Install step for -Dfile-caps=true: gives the installed smoothtask-loader
+# (never the agent) the two capabilities it needs to load the BPF programs;
+# it drops them before it runs the agent (docs/bpf-setup.md, Privileges).
 bin="$1"
 if [ -n "${DESTDIR:-}" ]; then
     echo "WARNING: DESTDIR is set: not setting file capabilities on $bin;" \

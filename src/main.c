@@ -7,7 +7,10 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#include <string.h>
+#include <errno.h>
 #include <sys/auxv.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include <gio/gio.h>
@@ -140,7 +143,7 @@ run_dump(const Options *o, StBackendKind kind)
   }
   if (st_collector_get_fallback_reason(collector) != NULL)
     g_printerr(_("Using /proc: %s\n"), st_collector_get_fallback_reason(collector));
-  (void)st_privileges_drop(NULL);
+  (void)st_privileges_drop_except(st_collector_kept_privileges(), NULL);
   if (!st_collector_sample(collector, (guint64)g_get_monotonic_time() * 1000, snap, &error))
     goto fail;
   g_timeout_add((guint)(o->interval * 1000), sleep_done, loop);
@@ -154,6 +157,28 @@ run_dump(const Options *o, StBackendKind kind)
 fail:
   g_printerr(_("Sampling failed: %s\n"), error->message);
   return 1;
+}
+
+/* Through smoothtask-loader when the kernel programs need capabilities this
+ * process does not have: an installed agent (PREFIX/bin/smoothtask, not a
+ * build tree's) whose tree has the loader with capabilities, unless the
+ * loader already ran or the user chose /proc. */
+static void
+maybe_exec_loader(char **argv, StBackendKind kind)
+{
+  g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+  g_autofree char *loader = NULL;
+  const char *tail = "/" BINDIR_REL "/smoothtask";
+
+  if (kind == ST_BACKEND_PROC || g_getenv("SMOOTHTASK_BPF") != NULL || geteuid() == 0 ||
+      st_privileges_has(CAP_BPF_BIT) || self == NULL || !g_str_has_suffix(self, tail))
+    return;
+  self[strlen(self) - strlen(tail)] = '\0';
+  loader = g_strconcat(self, "/" LIBEXECDIR_REL "/smoothtask-loader", NULL);
+  if (getxattr(loader, "security.capability", NULL, 0) <= 0)
+    return; /* not installed with capabilities: /proc, saying why */
+  execv(loader, argv);
+  g_warning("Cannot run %s: %s", loader, g_strerror(errno));
 }
 
 static void
@@ -200,6 +225,8 @@ main(int argc, char **argv)
       {NULL},
   };
 
+  g_auto(GStrv) original_argv = g_strdupv(argv);
+
   setup_gettext();
 
   ctx = g_option_context_new(NULL);
@@ -221,6 +248,10 @@ main(int argc, char **argv)
     return 2;
   }
   g_free(o.backend);
+  if (o.check || o.dump || !o.test_notification)
+    maybe_exec_loader(original_argv, kind);
+  /* Before any thread: it changes the environment. */
+  st_collector_claim_handoff();
   setup_logging(&o);
   if (o.check)
     return st_support_check() ? 0 : 1;

@@ -559,7 +559,7 @@ st_app_new(const StAppOptions *options, GError **error)
     g_message("BPF collector unavailable, using /proc (system calls cannot be counted): %s",
               st_collector_get_fallback_reason(self->collector));
   /* Programs are loaded and attached: nothing below needs a capability. */
-  if (!st_privileges_drop(&priv_error))
+  if (!st_privileges_drop_except(st_collector_kept_privileges(), &priv_error))
     g_warning("Could not drop privileges: %s", priv_error->message);
 #ifdef __GLIBC__
   /* Loading parsed the kernel's BTF (megabytes, now freed): give the heap

@@ -36,6 +36,13 @@ StBackend *st_backend_proc_new(const char *proc_root, GError **error);
 /* NULL with ST_COLLECTOR_ERROR_UNSUPPORTED when built without BPF or when the
  * kernel or privileges refuse; the message is meant for the user. */
 StBackend *st_backend_bpf_new(GError **error);
+/* Takes what smoothtask-loader handed over (SMOOTHTASK_BPF); call before
+ * any thread starts. */
+void st_backend_bpf_claim_handoff(void);
+guint64 st_backend_bpf_kept_privileges(void);
+/* What smoothtask-loader did for this process, for --check: NULL when it
+ * did not run. */
+char *st_backend_bpf_describe_handoff(void);
 
 /* Reads a small /proc file into buf (NUL-terminated); -1 with errno on error. */
 gssize st_read_small_file(int dirfd, const char *path, char *buf, gsize size);

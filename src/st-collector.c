@@ -128,6 +128,18 @@ st_collector_get_fallback_reason(StCollector *self)
 }
 
 void
+st_collector_claim_handoff(void)
+{
+  st_backend_bpf_claim_handoff();
+}
+
+guint64
+st_collector_kept_privileges(void)
+{
+  return st_backend_bpf_kept_privileges();
+}
+
+void
 st_collector_reset(StCollector *self)
 {
   self->have_prev = FALSE;

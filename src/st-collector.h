@@ -27,6 +27,12 @@ StCollector *st_collector_new(StBackendKind kind);
  * /proc and st_collector_get_fallback_reason() says why. Calling it again
  * once initialised is a no-op. */
 gboolean st_collector_init(StCollector *self, GError **error);
+/* Takes the BPF descriptors smoothtask-loader handed to this process, if
+ * any; call once, before any thread starts. */
+void st_collector_claim_handoff(void);
+/* Capabilities smoothtask-loader left this process because the running
+ * kernel needs them to use BPF descriptors (before Linux 5.19); 0 if none. */
+guint64 st_collector_kept_privileges(void);
 const char *st_collector_get_backend_name(StCollector *self);
 const char *st_collector_get_fallback_reason(StCollector *self);
 /* Fills snap; now_ns is CLOCK_MONOTONIC. The first sample after init is a

@@ -30,9 +30,17 @@ st_privileges_has(guint cap)
 gboolean
 st_privileges_drop(GError **error)
 {
+  return st_privileges_drop_except(0, error);
+}
+
+gboolean
+st_privileges_drop_except(guint64 keep, GError **error)
+{
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {{0}};
 
+  data[0].effective = data[0].permitted = (guint32)keep;
+  data[1].effective = data[1].permitted = (guint32)(keep >> 32);
   /* Ambient capabilities would come back on exec; clear them first (needs no
    * privilege, and fails harmlessly on kernels before 4.3). No
    * no_new_privs: clearing the permitted set cannot be undone, and the flag

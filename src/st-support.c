@@ -114,6 +114,10 @@ st_support_check(void)
                          yes_no(st_privileges_has(CAP_PERFMON_BIT)),
                          yes_no(st_privileges_has(CAP_SYS_ADMIN_BIT)));
   row(_("Privileges"), caps);
+  {
+    g_autofree char *loader = st_backend_bpf_describe_handoff();
+    row(_("smoothtask-loader"), loader != NULL ? loader : _("not used"));
+  }
 
   /* The real programs, loaded and attached as the agent would. */
   bpf = st_backend_bpf_new(&bpf_error);

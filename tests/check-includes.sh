@@ -25,7 +25,9 @@ privileges:
 raw-sample:
 backend:            raw-sample
 backend-proc:       backend raw-sample procfs-parse
-backend-bpf:        backend raw-sample privileges task-records
+backend-bpf:        backend raw-sample privileges task-records bpf-set
+bpf-set:            backend raw-sample privileges
+loader:             bpf-set backend raw-sample privileges
 task-records:       raw-sample
 accounting:         raw-sample snapshot
 collector:          backend raw-sample snapshot accounting procfs-parse names cgroup
