@@ -26,14 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <gio/gio.h>
 
 #include "st-bpf-set.h"
+#include "st-instance.h"
 #include "st-privileges.h"
 
 /* PREFIX/bin/smoothtask for this PREFIX/libexec/smoothtask-loader; the
@@ -48,35 +48,6 @@ agent_path(void)
     return g_strdup(BINDIR "/smoothtask");
   self[strlen(self) - strlen(tail)] = '\0';
   return g_strconcat(self, "/" BINDIR_REL "/smoothtask", NULL);
-}
-
-/* One set of kernel programs per user: an abstract socket named after the
- * uid, bound for as long as the agent holds it. The kernel frees the name
- * when the last descriptor closes, whatever way the agent ends. */
-static int
-take_user_lock(char **why)
-{
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int len;
-
-  if (fd < 0) {
-    *why = g_strdup_printf("cannot make the per-user lock: %s", g_strerror(errno));
-    return -1;
-  }
-  len = g_snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "org.smoothtask.Agent/bpf/%u",
-                   (guint)getuid());
-  if (bind(fd, (struct sockaddr *)&addr,
-           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0) {
-    int err = errno;
-    close(fd);
-    *why = err == EADDRINUSE
-               ? g_strdup("another SmoothTask of this user holds the kernel programs (one set "
-                          "per user)")
-               : g_strdup_printf("cannot take the per-user lock: %s", g_strerror(err));
-    return -1;
-  }
-  return fd;
 }
 
 /* In a child holding only keep: do the descriptors work? 0 when they do,
@@ -182,7 +153,14 @@ main(int argc, char **argv)
   int lock, failed = 0;
 
   st_bpf_set_init(&set);
-  lock = take_user_lock(&why);
+  /* One set of kernel programs per user. */
+  lock = st_instance_lock("bpf", &error);
+  if (lock < 0)
+    why = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS)
+              ? g_strdup("another SmoothTask of this user holds the kernel programs (one set "
+                         "per user)")
+              : g_strdup(error->message);
+  g_clear_error(&error);
   if (lock >= 0 && !st_bpf_set_load(&set, FALSE, &error)) {
     why = g_strdup(error->message);
     close(lock);

@@ -10,6 +10,7 @@
 #include "st-gap.h"
 #include "st-hooks.h"
 #include "st-incident.h"
+#include "st-instance.h"
 #include "st-names.h"
 #include "st-notifier.h"
 #include "st-privileges.h"
@@ -65,6 +66,7 @@ struct _StApp {
   GHashTable *targets; /* incident key -> Target, for "Ignore" and "Snooze" */
   char *monitor_app;   /* desktop id of a system monitor, or NULL */
   guint64 n_samples;
+  int instance_lock; /* one agent per user (st-instance.h), or -1 */
 };
 
 /* How long an exit waits for the server to take the withdrawals. */
@@ -548,6 +550,17 @@ st_app_new(const StAppOptions *options, GError **error)
 {
   g_autoptr(StApp) self = g_new0(StApp, 1);
   g_autoptr(GError) priv_error = NULL;
+  g_autoptr(GError) lock_error = NULL;
+
+  /* One agent per user, with or without a session bus (the bus name below
+   * is one per session). */
+  self->instance_lock = st_instance_lock("agent", &lock_error);
+  if (self->instance_lock < 0 && g_error_matches(lock_error, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "SmoothTask is already running");
+    return NULL;
+  }
+  if (self->instance_lock < 0)
+    g_warning("%s: cannot make sure that only one agent runs", lock_error->message);
 
   /* BPF first, and the capabilities dropped, before anything starts a
    * thread (the bus and dconf do): a dropped capability stays in every
@@ -644,6 +657,8 @@ st_app_free(StApp *self)
   g_clear_pointer(&self->notifier, st_notifier_free);
   g_clear_pointer(&self->hooks, st_hooks_free);
   g_clear_pointer(&self->engine, st_engine_free);
+  if (self->instance_lock > 0) /* set first thing in st_app_new */
+    close(self->instance_lock);
   g_clear_pointer(&self->incidents, st_incidents_free);
   g_clear_pointer(&self->collector, st_collector_free);
   g_clear_pointer(&self->settings, st_settings_free);

@@ -27,7 +27,8 @@ backend:            raw-sample
 backend-proc:       backend raw-sample procfs-parse
 backend-bpf:        backend raw-sample privileges task-records bpf-set
 bpf-set:            backend raw-sample privileges
-loader:             bpf-set backend raw-sample privileges
+loader:             bpf-set backend raw-sample privileges instance
+instance:
 task-records:       raw-sample
 accounting:         raw-sample snapshot
 collector:          backend raw-sample snapshot accounting procfs-parse names cgroup

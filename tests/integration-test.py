@@ -815,6 +815,10 @@ class NoBusTest(SmoothTaskTestCase):
             lambda: re.search(r"st-no-bus is using \d+% CPU", self.agent_log()), timeout=8),
             self.agent_log())
         self.assertIn("No session bus", self.agent_log())
+        # One agent per user also without a bus to own a name on.
+        r = subprocess.run([AGENT], env=env, capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("already running", r.stderr)
         self.assertIsNone(self.agent.poll())
         self.stop_agent()
 

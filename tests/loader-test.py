@@ -167,6 +167,11 @@ def main():
         check("--check names the server at DBUS_SESSION_BUS_ADDRESS", "mock-notify" in r.stdout,
               r.stdout)
 
+        r = subprocess.run(NOBODY + [agent, "--test-notification"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        check("--test-notification as nobody reaches the server at DBUS_SESSION_BUS_ADDRESS",
+              r.returncode == 0, r.stdout + r.stderr)
+
         # A descriptor the agent must not inherit through the loader.
         leak = open(os.path.join(dest, "leak"), "w")
         os.set_inheritable(leak.fileno(), True)
