@@ -210,6 +210,17 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
     if (c)
       rec.syscalls += c->pending;
   }
+  /* Storage I/O from the kernel's per-task accounting: read by the
+   * iterator, so it costs no hook. */
+  if (bpf_core_field_exists(task->ioac.read_bytes)) {
+    rec.flags |= ST_REC_IO;
+    rec.io_read = task->ioac.read_bytes;
+    rec.io_write = task->ioac.write_bytes;
+    if (task == leader) {
+      rec.io_read += task->signal->ioac.read_bytes;
+      rec.io_write += task->signal->ioac.write_bytes;
+    }
+  }
   counts = bpf_task_storage_get(&task_counts, task, 0, 0);
   if (counts) {
     rec.syscalls += counts->own + counts->reaped;

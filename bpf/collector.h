@@ -12,6 +12,7 @@
 #define ST_NR_MM_COUNTERS 4
 
 #define ST_REC_LEADER 0x1u /* this thread is its group's leader: rss, uid, dead_ns valid */
+#define ST_REC_IO     0x4u /* io_read, io_write valid (task I/O accounting is built in) */
 #define ST_REC_SETTLED                                                                             \
   0x2u /* leader only: the group has exited and its syscalls,                                      \
         * with its children's, were charged to its parent */
@@ -43,7 +44,7 @@ struct st_cpu_counts {
   __u64 pending;
 };
 
-/* One record per thread, written by the task iterator. 104 bytes. */
+/* One record per thread, written by the task iterator. 120 bytes. */
 struct st_task_rec {
   __u32 tid;
   __u32 tgid;
@@ -63,6 +64,11 @@ struct st_task_rec {
    * threshold could be near, so that the counting hooks are attached only
    * then. */
   __u64 stime_ns;
+  /* Bytes this thread caused to be read from and written to storage
+   * (task->ioac); the leader's also hold signal->ioac, which the kernel
+   * fills with exited threads' and reaped children's. */
+  __u64 io_read;
+  __u64 io_write;
   char comm[ST_COMM_LEN]; /* the group leader's comm */
 };
 

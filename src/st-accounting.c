@@ -20,26 +20,30 @@ struct _StAccounts {
   GArray *pending;  /* of Settlement, not placed in the last fold */
 };
 
+/* The counters folded: CPU ns, syscalls, storage bytes read and written.
+ * For I/O the kernel keeps one total (own and reaped children mixed): its
+ * growth is all "children", which settlements may take from. */
+enum { CPU, SYS, RD, WR, N_COUNTERS };
+
 typedef struct {
   gint32 ppid;
-  guint64 window_ns;  /* its own interval, when read apart from the others */
-  guint64 d_own[2];   /* this interval: CPU ns, syscalls */
-  guint64 d_child[2]; /* growth of the children totals */
-  guint64 less[2];    /* taken back: last readings of exited descendants */
+  guint64 window_ns;           /* its own interval, when read apart from the others */
+  guint64 d_own[N_COUNTERS];   /* this interval */
+  guint64 d_child[N_COUNTERS]; /* growth of the children totals */
+  guint64 less[N_COUNTERS];    /* taken back: last readings of exited descendants */
   guint64 d_stime;
   guint threads_charged;
+  gboolean has_io;
 } Charge;
 
 /* A process whose last reading must be taken back from whoever received it. */
 typedef struct {
   gint32 ppid;
-  guint depth;     /* exited ancestors between it and a listed one */
-  guint64 last[2]; /* 0 once placed */
+  guint depth;              /* exited ancestors between it and a listed one */
+  guint64 last[N_COUNTERS]; /* 0 once placed */
   guint threads;
   guint tries; /* folds it has been tried in */
 } Settlement;
-
-enum { CPU, SYS };
 
 static void
 prev_free(gpointer p)
@@ -151,14 +155,18 @@ static void
 add_settlement(GArray *settlements, GHashTable *gone, const StCollectorPrev *g, gboolean cpu,
                gboolean sys)
 {
-  Settlement s = {g->ppid, 0, {0, 0}, g->n_threads, 0};
+  Settlement s = {g->ppid, 0, {0}, g->n_threads, 0};
 
   if (cpu)
     s.last[CPU] = g->cpu_own_ns + g->cpu_children_ns;
   if (sys)
     s.last[SYS] = g->syscalls_own + g->syscalls_children;
+  if (cpu && g->has_io) {
+    s.last[RD] = g->io_read;
+    s.last[WR] = g->io_write;
+  }
   climb_gone(&s, gone);
-  if (s.last[CPU] != 0 || s.last[SYS] != 0)
+  if (s.last[CPU] != 0 || s.last[SYS] != 0 || s.last[RD] != 0 || s.last[WR] != 0)
     g_array_append_val(settlements, s);
 }
 
@@ -225,6 +233,16 @@ fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboole
     c->d_own[SYS] = advance(&e->syscalls_own, r->syscalls);
     c->d_child[SYS] = advance(&e->syscalls_children, r->syscalls_children);
   }
+  /* A process whose I/O became readable (or not) starts over from here. */
+  if (r->has_io && (e->has_io || is_new)) {
+    c->d_child[RD] = advance(&e->io_read, r->io_read_bytes);
+    c->d_child[WR] = advance(&e->io_write, r->io_write_bytes);
+  } else if (r->has_io) {
+    e->io_read = r->io_read_bytes;
+    e->io_write = r->io_write_bytes;
+  }
+  c->has_io = r->has_io && (e->has_io || is_new);
+  e->has_io = r->has_io;
   e->syscalls_settled = e->syscalls_settled || r->syscalls_settled;
   c->threads_charged = MAX(r->n_threads, 1u);
   c->ppid = r->ppid;
@@ -289,9 +307,12 @@ settle_gone(Fold *f, GHashTable *prev, GArray *pending)
   g_array_sort(f->settlements, cmp_settlement);
   for (guint i = 0; i < f->settlements->len; i++) {
     Settlement *s = &g_array_index(f->settlements, Settlement, i);
-    settle(s, CPU, f->listed, f->charges);
-    settle(s, SYS, f->listed, f->charges);
-    if ((s->last[CPU] != 0 || s->last[SYS] != 0) && ++s->tries < SETTLE_TRIES)
+    gboolean left = FALSE;
+    for (guint m = 0; m < N_COUNTERS; m++) {
+      settle(s, m, f->listed, f->charges);
+      left = left || s->last[m] != 0;
+    }
+    if (left && ++s->tries < SETTLE_TRIES)
       g_array_append_val(pending, *s);
   }
 }
@@ -330,11 +351,11 @@ st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *r
   for (guint i = 0; i < snap->processes->len; i++) {
     StProcess *p = &g_array_index(snap->processes, StProcess, i);
     const Charge *c = &g_array_index(charges, Charge, i);
-    guint64 work[2];
+    guint64 work[N_COUNTERS];
 
     gdouble own_secs = c->window_ns != 0 ? (gdouble)c->window_ns / 1e9 : secs;
 
-    for (guint m = CPU; m <= SYS; m++)
+    for (guint m = 0; m < N_COUNTERS; m++)
       work[m] = c->d_own[m] + (c->d_child[m] - MIN(c->less[m], c->d_child[m]));
     p->n_threads_charged = c->threads_charged;
     /* Never more than the whole machine, whatever the input. */
@@ -342,6 +363,8 @@ st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *r
     p->syscalls_per_s = f.rates && raw->has_syscalls ? (gdouble)work[SYS] / own_secs : NAN;
     p->system_percent =
         f.rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / own_secs, p->cpu_percent) : NAN;
+    p->disk_read_per_s = f.rates && c->has_io ? (gdouble)work[RD] / own_secs : NAN;
+    p->disk_write_per_s = f.rates && c->has_io ? (gdouble)work[WR] / own_secs : NAN;
   }
   /* The iterator and readdir() list processes by pid already, but for a
    * few stragglers: sort only when needed (sorting 5,000 records costs more

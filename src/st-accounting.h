@@ -38,6 +38,9 @@ typedef struct {
   guint64 syscalls_own;
   guint64 syscalls_children;
   gboolean syscalls_settled; /* charged to its parent already (BPF exit hook) */
+  gboolean has_io;           /* the I/O bases below are readings */
+  guint64 io_read;
+  guint64 io_write;
   char *display_name;
   char *app_id;
   char *exe;     /* the executable's path, or NULL when unreadable */

@@ -24,6 +24,7 @@ typedef struct {
   char *root;
   guint64 tick_ns;
   guint64 page_size;
+  uid_t uid;
 } StBackendProc;
 
 /* Reads fd to its end, or until buf (of *size, grown when grow is set) is
@@ -110,6 +111,14 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   out->cpu_children_ns = (st.cutime_ticks + st.cstime_ticks) * self->tick_ns;
   out->stime_ns = st.stime_ticks * self->tick_ns;
   out->rss_bytes = resident * self->page_size;
+  /* Only one's own processes' I/O is readable (root: all); not trying the
+   * others saves an open() that would fail each. */
+  if (self->uid == 0 || sb.st_uid == self->uid) {
+    g_snprintf(path, sizeof(path), "%s/io", name);
+    n = st_read_small_file(procfd, path, buf, sizeof(buf));
+    out->has_io =
+        n > 0 && st_parse_pid_io(buf, (gsize)n, &out->io_read_bytes, &out->io_write_bytes, NULL);
+  }
   return TRUE;
 }
 
@@ -174,5 +183,6 @@ st_backend_proc_new(const char *proc_root, GError **error)
   self->root = g_strdup(proc_root);
   self->tick_ns = G_GUINT64_CONSTANT(1000000000) / (guint64)hz;
   self->page_size = (guint64)page;
+  self->uid = geteuid();
   return &self->parent;
 }

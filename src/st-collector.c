@@ -34,6 +34,9 @@ struct _StCollector {
   GArray *raw;      /* scratch, of StRawProcess */
   GByteArray *text; /* scratch for /proc/stat, which grows with the CPUs */
   gdouble clk_tck;  /* USER_HZ: the unit of /proc/stat */
+  StIoTotals prev_io;
+  gboolean prev_has_io;
+  GHashTable *whole_disks; /* device name -> whole disk or not, asked once */
 };
 
 static void app_info_free(gpointer p);
@@ -72,6 +75,7 @@ st_collector_new(StBackendKind kind)
   self->apps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, app_info_free);
   self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
   self->text = g_byte_array_new();
+  self->whole_disks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   self->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? (gdouble)sysconf(_SC_CLK_TCK) : 100.0;
   return self;
 }
@@ -315,6 +319,52 @@ read_system(StCollector *self, StCpuTimes *cpu, StMemInfo *mem, GError **error)
   return TRUE;
 }
 
+/* A device of /proc/diskstats that is a disk of its own: listed in
+ * /sys/block (partitions are not), and not one stacked on or standing in
+ * for others (device-mapper, md, loop, RAM, zram). */
+static gboolean
+is_whole_disk(const char *name, gpointer data)
+{
+  StCollector *self = data;
+  const char *skip[] = {"loop", "ram", "zram", "dm-", "md"};
+  gpointer known;
+
+  if (g_hash_table_lookup_extended(self->whole_disks, name, NULL, &known))
+    return GPOINTER_TO_INT(known);
+  for (guint i = 0; i < G_N_ELEMENTS(skip); i++) {
+    if (g_str_has_prefix(name, skip[i])) {
+      g_hash_table_insert(self->whole_disks, g_strdup(name), GINT_TO_POINTER(FALSE));
+      return FALSE;
+    }
+  }
+  {
+    g_autofree char *path = g_build_filename("/sys/block", name, NULL);
+    gboolean whole = g_file_test(path, G_FILE_TEST_EXISTS);
+    g_hash_table_insert(self->whole_disks, g_strdup(name), GINT_TO_POINTER(whole));
+    return whole;
+  }
+}
+
+static gboolean
+read_io_totals(StCollector *self, StIoTotals *io)
+{
+  gssize n;
+
+  memset(io, 0, sizeof(*io));
+  n = st_read_whole_file(self->proc_fd, "diskstats", self->text);
+  if (n < 0 ||
+      !st_parse_diskstats((const char *)self->text->data, (gsize)n, is_whole_disk, self, io, NULL))
+    return FALSE;
+  n = st_read_whole_file(self->proc_fd, "net/dev", self->text);
+  return n >= 0 && st_parse_net_dev((const char *)self->text->data, (gsize)n, io, NULL);
+}
+
+static gdouble
+per_s(guint64 prev, guint64 cur, gdouble secs)
+{
+  return cur >= prev ? (gdouble)(cur - prev) / secs : NAN;
+}
+
 static void
 read_pressure(StCollector *self, StSnapshot *snap)
 {
@@ -338,8 +388,9 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
   StRawSample raw = {self->raw, FALSE, 0};
   StCpuTimes cpu;
   StMemInfo mem;
+  StIoTotals io;
   guint64 interval_ns;
-  gboolean rates;
+  gboolean rates, has_io;
 
   g_return_val_if_fail(self->backend != NULL, FALSE);
 
@@ -383,6 +434,19 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
     snap->cpu_idle_percent = 100.0 - snap->cpu_busy_percent;
   }
   read_pressure(self, snap);
+  has_io = read_io_totals(self, &io);
+  if (rates && has_io && self->prev_has_io) {
+    snap->disk_read_per_s =
+        per_s(self->prev_io.disk_read_bytes, io.disk_read_bytes, snap->interval_s);
+    snap->disk_write_per_s =
+        per_s(self->prev_io.disk_write_bytes, io.disk_write_bytes, snap->interval_s);
+    snap->net_receive_per_s = per_s(self->prev_io.net_rx_bytes, io.net_rx_bytes, snap->interval_s);
+    snap->net_send_per_s = per_s(self->prev_io.net_tx_bytes, io.net_tx_bytes, snap->interval_s);
+    snap->loopback_per_s = per_s(self->prev_io.loop_bytes, io.loop_bytes, snap->interval_s);
+  } else {
+    snap->disk_read_per_s = snap->disk_write_per_s = NAN;
+    snap->net_receive_per_s = snap->net_send_per_s = snap->loopback_per_s = NAN;
+  }
   snap->syscalls_per_s = NAN;
   if (rates && raw.has_syscalls && self->prev_has_syscalls &&
       raw.syscalls_total >= self->prev_syscalls)
@@ -410,6 +474,8 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
   self->prev_cpu = cpu;
   self->prev_syscalls = raw.syscalls_total;
   self->prev_has_syscalls = raw.has_syscalls;
+  self->prev_io = io;
+  self->prev_has_io = has_io;
   return TRUE;
 }
 
@@ -446,6 +512,7 @@ st_collector_free(StCollector *self)
   g_hash_table_unref(self->apps);
   g_array_unref(self->raw);
   g_byte_array_unref(self->text);
+  g_hash_table_unref(self->whole_disks);
   g_free(self->fallback_reason);
   g_free(self->proc_root);
   g_free(self);

@@ -69,6 +69,14 @@ json_system(GString *s, const StSnapshot *snap)
   json_number(s, snap->pressure_memory_some, 2);
   g_string_append(s, ",\"io_full_avg10\":");
   json_number(s, snap->pressure_io_full, 2);
+  g_string_append(s, "},\"disk\":{\"read_bytes_per_s\":");
+  json_number(s, snap->disk_read_per_s, 0);
+  g_string_append(s, ",\"write_bytes_per_s\":");
+  json_number(s, snap->disk_write_per_s, 0);
+  g_string_append(s, "},\"network\":{\"receive_bytes_per_s\":");
+  json_number(s, snap->net_receive_per_s, 0);
+  g_string_append(s, ",\"send_bytes_per_s\":");
+  json_number(s, snap->net_send_per_s, 0);
 }
 
 static void
@@ -126,6 +134,10 @@ json_processes(GString *s, const StSnapshot *snap, guint top)
       g_string_append_printf(s, "%" G_GUINT64_FORMAT, p->syscalls);
     else
       g_string_append(s, "null");
+    g_string_append(s, ",\"disk_read_bytes_per_s\":");
+    json_number(s, p->disk_read_per_s, 0);
+    g_string_append(s, ",\"disk_write_bytes_per_s\":");
+    json_number(s, p->disk_write_per_s, 0);
     g_string_append_c(s, '}');
   }
 }
@@ -166,6 +178,18 @@ fmt_rate(gdouble v)
   return st_value_available(v) ? g_strdup_printf("%.0f", v) : g_strdup(_("n/a"));
 }
 
+/* "12.3 MB/s", or "n/a". */
+static char *
+fmt_bytes_rate(gdouble v)
+{
+  g_autofree char *size = NULL;
+  if (!st_value_available(v))
+    return g_strdup(_("n/a"));
+  size = g_format_size((guint64)MAX(v, 0.0));
+  /* Translators: a rate, "12.3 MB/s"; %s is a size. */
+  return g_strdup_printf(_("%s/s"), size);
+}
+
 static void
 table_system(GString *s, const StSnapshot *snap)
 {
@@ -187,6 +211,14 @@ table_system(GString *s, const StSnapshot *snap)
   g_string_append_printf(s, _("Memory:   %s of %s used, %s available; swap %s of %s\n"), used,
                          total, avail, swap, swap_total);
   g_string_append_printf(s, _("Syscalls: %s per second\n"), sc);
+  {
+    g_autofree char *rd = fmt_bytes_rate(snap->disk_read_per_s);
+    g_autofree char *wr = fmt_bytes_rate(snap->disk_write_per_s);
+    g_autofree char *rx = fmt_bytes_rate(snap->net_receive_per_s);
+    g_autofree char *tx = fmt_bytes_rate(snap->net_send_per_s);
+    g_string_append_printf(s, _("Disks:    %s read, %s written\n"), rd, wr);
+    g_string_append_printf(s, _("Network:  %s received, %s sent (loopback not counted)\n"), rx, tx);
+  }
   {
     g_autofree char *pc = fmt_pct(snap->pressure_cpu_some);
     g_autofree char *pm = fmt_pct(snap->pressure_memory_some);
@@ -239,6 +271,8 @@ table_processes(GString *s, const StSnapshot *snap, guint top)
   pad(s, _("CPU%"), 7);
   pad(s, _("RSS"), 10);
   pad(s, _("SYSCALLS/S"), 12);
+  pad(s, _("READ/S"), 11);
+  pad(s, _("WRITE/S"), 11);
   g_string_append_printf(s, " %s\n", _("NAME"));
   for (guint i = 0; i < order->len && (top == 0 || i < top); i++) {
     const StProcess *p = &g_array_index(snap->processes, StProcess, g_array_index(order, guint, i));
@@ -256,6 +290,12 @@ table_processes(GString *s, const StSnapshot *snap, guint top)
     pad(s, cpu, 7);
     pad(s, rss, 10);
     pad(s, rate, 12);
+    {
+      g_autofree char *rd = fmt_bytes_rate(p->disk_read_per_s);
+      g_autofree char *wr = fmt_bytes_rate(p->disk_write_per_s);
+      pad(s, rd, 11);
+      pad(s, wr, 11);
+    }
     g_string_append_printf(s, " %s\n", name);
   }
 }

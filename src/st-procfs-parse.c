@@ -332,3 +332,107 @@ st_parse_pressure(const char *buf, gsize len, gdouble *some_avg10, gdouble *full
   }
   return TRUE;
 }
+
+gboolean
+st_parse_pid_io(const char *buf, gsize len, guint64 *read_bytes, guint64 *write_bytes,
+                GError **error)
+{
+  const char *end = buf + len;
+  guint seen = 0;
+
+  for (const char *line = buf; line < end; line = next_line(line, end)) {
+    Cursor c = {line, end};
+    if (has_prefix(line, end, "read_bytes:")) {
+      c.p += strlen("read_bytes:");
+      if (read_u64(&c, read_bytes))
+        seen |= 1;
+    } else if (has_prefix(line, end, "write_bytes:")) {
+      c.p += strlen("write_bytes:");
+      if (read_u64(&c, write_bytes))
+        seen |= 2;
+    }
+  }
+  if (seen != 3) {
+    g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_TRUNCATED,
+                "/proc/<pid>/io: read_bytes or write_bytes missing");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static guint64
+sat_add(guint64 a, guint64 b)
+{
+  return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
+}
+
+gboolean
+st_parse_diskstats(const char *buf, gsize len, StIsWholeDisk is_whole, gpointer data,
+                   StIoTotals *out, GError **error)
+{
+  const char *end = buf + len;
+
+  for (const char *line = buf; line < end; line = next_line(line, end)) {
+    Cursor c = {line, end};
+    guint64 major, minor, v[7];
+    char name[64];
+    gsize n = 0;
+
+    if (!read_u64(&c, &major) || !read_u64(&c, &minor))
+      continue;
+    skip_spaces(&c);
+    while (c.p < c.end && *c.p != ' ' && *c.p != '\n' && n + 1 < sizeof(name))
+      name[n++] = *c.p++;
+    name[n] = '\0';
+    /* reads, merged, sectors read, ms, writes, merged, sectors written */
+    for (guint i = 0; i < G_N_ELEMENTS(v); i++) {
+      if (!read_u64(&c, &v[i])) {
+        g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_TRUNCATED,
+                    "/proc/diskstats: short line for %s", name);
+        return FALSE;
+      }
+    }
+    if (n == 0 || !is_whole(name, data))
+      continue;
+    out->disk_read_bytes =
+        sat_add(out->disk_read_bytes, v[2] > G_MAXUINT64 / 512 ? G_MAXUINT64 : v[2] * 512);
+    out->disk_write_bytes =
+        sat_add(out->disk_write_bytes, v[6] > G_MAXUINT64 / 512 ? G_MAXUINT64 : v[6] * 512);
+  }
+  return TRUE;
+}
+
+gboolean
+st_parse_net_dev(const char *buf, gsize len, StIoTotals *out, GError **error)
+{
+  const char *end = buf + len;
+
+  for (const char *line = buf; line < end; line = next_line(line, end)) {
+    const char *colon = memchr(line, ':', (gsize)(end - line));
+    const char *eol = memchr(line, '\n', (gsize)(end - line));
+    const char *name = line;
+    Cursor c;
+    guint64 v[9];
+
+    /* The two heading lines have no colon before their end. */
+    if (colon == NULL || (eol != NULL && colon > eol))
+      continue;
+    while (name < colon && *name == ' ')
+      name++;
+    c = (Cursor){colon + 1, end};
+    /* rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes */
+    for (guint i = 0; i < G_N_ELEMENTS(v); i++) {
+      if (!read_u64(&c, &v[i])) {
+        g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_TRUNCATED, "/proc/net/dev: short line");
+        return FALSE;
+      }
+    }
+    if (colon - name == 2 && memcmp(name, "lo", 2) == 0) {
+      out->loop_bytes = sat_add(out->loop_bytes, v[0]);
+    } else {
+      out->net_rx_bytes = sat_add(out->net_rx_bytes, v[0]);
+      out->net_tx_bytes = sat_add(out->net_tx_bytes, v[8]);
+    }
+  }
+  return TRUE;
+}

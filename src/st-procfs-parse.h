@@ -50,6 +50,29 @@ gboolean st_parse_pid_stat(const char *buf, gsize len, StPidStat *out, GError **
 /* statm: returns the resident field, in pages. */
 gboolean st_parse_statm(const char *buf, gsize len, guint64 *resident_pages, GError **error);
 
+/* /proc/<pid>/io: read_bytes and write_bytes (storage, not the page cache). */
+gboolean st_parse_pid_io(const char *buf, gsize len, guint64 *read_bytes, guint64 *write_bytes,
+                         GError **error);
+
+/* Cumulative counters of the whole machine's storage and network. */
+typedef struct {
+  guint64 disk_read_bytes; /* whole disks only */
+  guint64 disk_write_bytes;
+  guint64 net_rx_bytes; /* every interface but loopback */
+  guint64 net_tx_bytes;
+  guint64 loop_bytes; /* loopback, received (as much is sent) */
+} StIoTotals;
+
+/* Whether a /proc/diskstats device is a whole disk: not a partition, a
+ * loop, RAM or zram device, nor a device-mapper or md volume stacked on
+ * disks already counted. */
+typedef gboolean (*StIsWholeDisk)(const char *name, gpointer data);
+/* /proc/diskstats: adds the whole disks' sectors read and written (x 512). */
+gboolean st_parse_diskstats(const char *buf, gsize len, StIsWholeDisk is_whole, gpointer data,
+                            StIoTotals *out, GError **error);
+/* /proc/net/dev: adds received and sent bytes. */
+gboolean st_parse_net_dev(const char *buf, gsize len, StIoTotals *out, GError **error);
+
 /* /proc/pressure/<resource>: the avg10 of the "some" and "full" lines, in
  * percent; a missing "full" line (cpu before 5.13) gives NAN. */
 gboolean st_parse_pressure(const char *buf, gsize len, gdouble *some_avg10, gdouble *full_avg10,

@@ -35,6 +35,12 @@ typedef struct {
   /* The process has exited (a zombie not yet reaped) and its syscalls went
    * to its parent's syscalls_children already. */
   gboolean syscalls_settled;
+  /* Bytes read from and written to storage, cumulative: the process's own
+   * and, mixed in by the kernel, its reaped children's. Valid with has_io
+   * (/proc/PID/io is readable only for one's own processes). */
+  gboolean has_io;
+  guint64 io_read_bytes;
+  guint64 io_write_bytes;
 } StRawProcess;
 
 typedef struct {

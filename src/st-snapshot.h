@@ -30,7 +30,12 @@ typedef struct {
   guint64 rss_bytes;        /* resident set size */
   gdouble syscalls_per_s;   /* NAN when unavailable */
   guint64 syscalls;         /* cumulative count; meaningless when syscalls_per_s is NAN */
-  guint n_threads;          /* now; 0 when unknown */
+  /* Bytes per second it caused to be read from and written to storage (not
+   * served from the page cache); NAN when unavailable (others' processes
+   * on /proc, a kernel without task I/O accounting). */
+  gdouble disk_read_per_s;
+  gdouble disk_write_per_s;
+  guint n_threads; /* now; 0 when unknown */
   /* Threads whose work the figures of this interval include: its own and
    * those of listed descendants that exited and were charged to it. */
   guint n_threads_charged;
@@ -67,6 +72,16 @@ typedef struct {
   guint64 swap_used_bytes;
 
   gdouble syscalls_per_s; /* NAN when syscalls are not being counted */
+
+  /* Bytes per second: whole disks read and written (/proc/diskstats), and
+   * received and sent on every interface but loopback (/proc/net/dev). NAN
+   * when unknown. loopback_per_s: received on loopback (local traffic,
+   * not a figure to show: it only tells the network hooks when to arm). */
+  gdouble disk_read_per_s;
+  gdouble disk_write_per_s;
+  gdouble net_receive_per_s;
+  gdouble net_send_per_s;
+  gdouble loopback_per_s;
 
   /* CPU time of processes that exited during the interval, when the backend
    * knows it (BPF), and the system CPU time no listed process accounts for.

@@ -34,6 +34,11 @@ add_thread(StRawProcess *proc, const struct st_task_rec *rec, guint64 page_size)
   proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec->exec_ns);
   proc->syscalls = sat_add(proc->syscalls, rec->syscalls);
   proc->stime_ns = sat_add(proc->stime_ns, rec->stime_ns);
+  if (rec->flags & ST_REC_IO) {
+    proc->has_io = TRUE;
+    proc->io_read_bytes = sat_add(proc->io_read_bytes, rec->io_read);
+    proc->io_write_bytes = sat_add(proc->io_write_bytes, rec->io_write);
+  }
   if (rec->flags & ST_REC_LEADER) {
     proc->uid = rec->uid;
     proc->ppid = rec->ppid <= (guint32)G_MAXINT32 ? (gint32)rec->ppid : 0;

@@ -521,6 +521,55 @@ test_process_gone(void)
   close(procfd);
 }
 
+static gboolean
+fake_whole_disk(const char *name, gpointer data)
+{
+  /* As /sys/block would say: vda and nvme0n1 are disks, vda1 is not. */
+  return g_strcmp0(name, "vda") == 0 || g_strcmp0(name, "nvme0n1") == 0;
+}
+
+static void
+test_io_totals(void)
+{
+  const char *diskstats =
+      "   7       0 loop0 100 0 9000 10 0 0 0 0 0 10 10 0 0 0 0 0 0\n"
+      " 253       0 vda 3000 10 200000 900 500 20 40000 100 0 1000 1000 0 0 0 0 0 0\n"
+      " 253       1 vda1 2900 10 199000 890 500 20 40000 100 0 990 990 0 0 0 0 0 0\n"
+      " 259       0 nvme0n1 10 0 8 1 2 0 16 1 0 2 2\n"
+      " 252       0 dm-0 3000 0 200000 900 500 0 40000 100 0 1000 1000\n";
+  const char *net_dev =
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets\n"
+      "    lo: 5000 10 0 0 0 0 0 0 5000 10 0 0 0 0 0 0\n"
+      "  eth0: 123456 100 0 0 0 0 0 0 654321 90 0 0 0 0 0 0\n"
+      "wlan0:1000 1 0 0 0 0 0 0 2000 2 0 0 0 0 0 0\n";
+  const char *pid_io = "rchar: 10\nwchar: 20\nsyscr: 1\nsyscw: 2\nread_bytes: 4096\n"
+                       "write_bytes: 8192\ncancelled_write_bytes: 0\n";
+  StIoTotals io = {0};
+  guint64 rd, wr;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true(st_parse_diskstats(diskstats, strlen(diskstats), fake_whole_disk, NULL, &io, NULL));
+  g_assert_cmpuint(io.disk_read_bytes, ==, (200000 + 8) * 512);
+  g_assert_cmpuint(io.disk_write_bytes, ==, (40000 + 16) * 512);
+  g_assert_true(st_parse_net_dev(net_dev, strlen(net_dev), &io, NULL));
+  g_assert_cmpuint(io.net_rx_bytes, ==, 123456 + 1000);
+  g_assert_cmpuint(io.net_tx_bytes, ==, 654321 + 2000);
+  g_assert_cmpuint(io.loop_bytes, ==, 5000);
+  g_assert_true(st_parse_pid_io(pid_io, strlen(pid_io), &rd, &wr, NULL));
+  g_assert_cmpuint(rd, ==, 4096);
+  g_assert_cmpuint(wr, ==, 8192);
+  /* Cut short: an error, never a half reading. */
+  g_assert_false(st_parse_pid_io(pid_io, 40, &rd, &wr, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  g_assert_false(st_parse_diskstats(diskstats, 25, fake_whole_disk, NULL, &io, &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  g_assert_false(st_parse_net_dev("  eth0: 123 4 0\n", 16, &io, &error));
+  g_assert_nonnull(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -542,5 +591,6 @@ main(int argc, char **argv)
   g_test_add_func("/parse/names/titles", test_display_name_titles);
   g_test_add_func("/parse/names/fallback", test_display_name_fallback);
   g_test_add_func("/parse/process-gone", test_process_gone);
+  g_test_add_func("/parse/io-totals", test_io_totals);
   return g_test_run();
 }
