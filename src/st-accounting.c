@@ -365,6 +365,7 @@ st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *r
         f.rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / own_secs, p->cpu_percent) : NAN;
     p->disk_read_per_s = f.rates && c->has_io ? (gdouble)work[RD] / own_secs : NAN;
     p->disk_write_per_s = f.rates && c->has_io ? (gdouble)work[WR] / own_secs : NAN;
+    p->net_per_s = NAN; /* the collector adds it while the network hooks count */
   }
   /* The iterator and readdir() list processes by pid already, but for a
    * few stragglers: sort only when needed (sorting 5,000 records costs more

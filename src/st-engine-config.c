@@ -7,9 +7,27 @@
 #include <string.h>
 
 static const char *metric_names[ST_N_METRICS] = {
-    "cpu",         "memory",       "syscalls",       "pressure-cpu",     "pressure-memory",
-    "pressure-io", "process-cpu",  "process-memory", "process-syscalls", "app-cpu",
-    "app-memory",  "app-syscalls",
+    "cpu",
+    "memory",
+    "syscalls",
+    "pressure-cpu",
+    "pressure-memory",
+    "pressure-io",
+    "disk-read",
+    "disk-write",
+    "network",
+    "process-cpu",
+    "process-memory",
+    "process-syscalls",
+    "process-disk-read",
+    "process-disk-write",
+    "process-network",
+    "app-cpu",
+    "app-memory",
+    "app-syscalls",
+    "app-disk-read",
+    "app-disk-write",
+    "app-network",
 };
 
 const char *
@@ -22,13 +40,13 @@ st_metric_to_string(StMetric metric)
 gboolean
 st_engine_is_process_metric(StMetric metric)
 {
-  return metric >= ST_METRIC_PROCESS_CPU && metric <= ST_METRIC_PROCESS_SYSCALLS;
+  return metric >= ST_METRIC_PROCESS_CPU && metric <= ST_METRIC_PROCESS_NETWORK;
 }
 
 gboolean
 st_engine_is_app_metric(StMetric metric)
 {
-  return metric >= ST_METRIC_APP_CPU && metric <= ST_METRIC_APP_SYSCALLS;
+  return metric >= ST_METRIC_APP_CPU && metric <= ST_METRIC_APP_NETWORK;
 }
 
 StMetric
@@ -49,6 +67,18 @@ st_metric_per_process(StMetric metric)
     case ST_METRIC_PROCESS_SYSCALLS:
     case ST_METRIC_APP_SYSCALLS:
       return ST_METRIC_PROCESS_SYSCALLS;
+    case ST_METRIC_DISK_READ:
+    case ST_METRIC_PROCESS_DISK_READ:
+    case ST_METRIC_APP_DISK_READ:
+      return ST_METRIC_PROCESS_DISK_READ;
+    case ST_METRIC_DISK_WRITE:
+    case ST_METRIC_PROCESS_DISK_WRITE:
+    case ST_METRIC_APP_DISK_WRITE:
+      return ST_METRIC_PROCESS_DISK_WRITE;
+    case ST_METRIC_NETWORK:
+    case ST_METRIC_PROCESS_NETWORK:
+    case ST_METRIC_APP_NETWORK:
+      return ST_METRIC_PROCESS_NETWORK;
     default:
       return ST_N_METRICS;
   }
@@ -73,6 +103,16 @@ st_engine_config_set_defaults(StEngineConfig *config)
   config->threshold[ST_METRIC_PRESSURE_CPU] = 50;
   config->threshold[ST_METRIC_PRESSURE_MEMORY] = 10;
   config->threshold[ST_METRIC_PRESSURE_IO] = 15;
+  config->threshold[ST_METRIC_DISK_READ] = 500e6;
+  config->threshold[ST_METRIC_DISK_WRITE] = 300e6;
+  config->threshold[ST_METRIC_NETWORK] = 50e6;
+  config->threshold[ST_METRIC_PROCESS_DISK_READ] = 200e6;
+  config->threshold[ST_METRIC_PROCESS_DISK_WRITE] = 100e6;
+  config->threshold[ST_METRIC_PROCESS_NETWORK] = 20e6;
+  /* An application's processes together, as one of them alone. */
+  config->threshold[ST_METRIC_APP_DISK_READ] = 200e6;
+  config->threshold[ST_METRIC_APP_DISK_WRITE] = 100e6;
+  config->threshold[ST_METRIC_APP_NETWORK] = 20e6;
   config->memory_critical = 97;
   config->sustain_s = 30;
   config->hysteresis_percent = 10;

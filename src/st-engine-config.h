@@ -19,14 +19,24 @@ typedef enum {
   ST_METRIC_PRESSURE_CPU,    /* PSI cpu some avg10, % */
   ST_METRIC_PRESSURE_MEMORY, /* PSI memory some avg10, % */
   ST_METRIC_PRESSURE_IO,     /* PSI io full avg10, % */
+  ST_METRIC_DISK_READ,       /* bytes/s, whole disks */
+  ST_METRIC_DISK_WRITE,
+  ST_METRIC_NETWORK, /* bytes/s received + sent, loopback excluded */
   /* One process */
   ST_METRIC_PROCESS_CPU,
   ST_METRIC_PROCESS_MEMORY,
   ST_METRIC_PROCESS_SYSCALLS,
-  /* One application: all processes of one app-*.scope or service */
+  ST_METRIC_PROCESS_DISK_READ, /* bytes/s it caused to be read from storage */
+  ST_METRIC_PROCESS_DISK_WRITE,
+  ST_METRIC_PROCESS_NETWORK, /* bytes/s sent + received on IP sockets */
+  /* One application: all processes of one app-*.scope or service, in the
+   * order of the process metrics */
   ST_METRIC_APP_CPU,
   ST_METRIC_APP_MEMORY,
   ST_METRIC_APP_SYSCALLS,
+  ST_METRIC_APP_DISK_READ,
+  ST_METRIC_APP_DISK_WRITE,
+  ST_METRIC_APP_NETWORK,
   ST_N_METRICS
 } StMetric;
 
@@ -42,7 +52,8 @@ typedef struct {
   gboolean syscalls_enabled;
   gdouble threshold[ST_N_METRICS]; /* CPU: % of all CPUs; process and app CPU: % of one
                                       CPU; memory: % of RAM; syscalls: per second;
-                                      pressure: % of time stalled; 0 disables */
+                                      pressure: % of time stalled; disk and
+                                      network: bytes per second; 0 disables */
   gdouble memory_critical;         /* % of RAM in use; 0 disables */
   guint sustain_s;
   gdouble hysteresis_percent;

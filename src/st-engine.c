@@ -178,6 +178,10 @@ metric_enabled(const StEngineConfig *c, StMetric metric)
       return c->memory_enabled;
     case ST_METRIC_PROCESS_SYSCALLS:
       return c->syscalls_enabled;
+    case ST_METRIC_PROCESS_DISK_READ:
+    case ST_METRIC_PROCESS_DISK_WRITE:
+    case ST_METRIC_PROCESS_NETWORK:
+      return TRUE;
     default:
       return FALSE;
   }
@@ -193,6 +197,12 @@ app_value(StMetric metric, const StSnapshot *snap, const StAppGroup *app)
       if (snap->mem_total_bytes == 0)
         return NAN;
       return 100.0 * (gdouble)app->rss_bytes / (gdouble)snap->mem_total_bytes;
+    case ST_METRIC_APP_DISK_READ:
+      return app->disk_read_per_s;
+    case ST_METRIC_APP_DISK_WRITE:
+      return app->disk_write_per_s;
+    case ST_METRIC_APP_NETWORK:
+      return app->net_per_s;
     default:
       return app->syscalls_per_s;
   }
@@ -218,6 +228,12 @@ system_value(StMetric metric, const StSnapshot *snap)
       return snap->pressure_memory_some;
     case ST_METRIC_PRESSURE_IO:
       return snap->pressure_io_full;
+    case ST_METRIC_DISK_READ:
+      return snap->disk_read_per_s;
+    case ST_METRIC_DISK_WRITE:
+      return snap->disk_write_per_s;
+    case ST_METRIC_NETWORK:
+      return snap->net_receive_per_s + snap->net_send_per_s; /* NAN if either is */
     default:
       return NAN;
   }
@@ -524,14 +540,13 @@ step(StEngine *self, const char *key, Alert *a, gint64 now_us)
   return NULL;
 }
 
-/* CPU and syscall figures are averages over the interval; memory and
- * pressure are levels. */
+/* CPU, syscall, disk and network figures are averages over the interval;
+ * memory and pressure are levels. */
 static gboolean
 metric_is_rate(StMetric metric)
 {
   StMetric per = st_metric_per_process(metric);
-  return (per == ST_METRIC_PROCESS_CPU || per == ST_METRIC_PROCESS_SYSCALLS) &&
-         metric != ST_METRIC_PRESSURE_CPU;
+  return per != ST_METRIC_PROCESS_MEMORY && per != ST_N_METRICS && metric != ST_METRIC_PRESSURE_CPU;
 }
 
 static gboolean
@@ -655,7 +670,7 @@ observe_system(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray 
 {
   const StEngineConfig *c = &self->config;
 
-  for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_PRESSURE_IO; m++) {
+  for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_NETWORK; m++) {
     gdouble value = system_value(m, snap);
     /* A PSI trigger counts as 100 to raise; the text quotes the stall. */
     gdouble figure = m == ST_METRIC_PRESSURE_MEMORY ? snap->pressure_memory_some : value;
@@ -682,7 +697,7 @@ observe_apps(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray *o
       continue;
     as_proc.pid = g->main_pid;
     as_proc.display_name = g->name;
-    for (StMetric m = ST_METRIC_APP_CPU; m <= ST_METRIC_APP_SYSCALLS; m++) {
+    for (StMetric m = ST_METRIC_APP_CPU; m <= ST_METRIC_APP_NETWORK; m++) {
       gdouble value = app_value(m, snap, g);
       Alert *a;
       if (!metric_enabled(c, m) || snoozed(c, m, g->name, now_us))
@@ -709,7 +724,7 @@ observe_processes(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArr
     if (st_engine_ignored(self->ignored, name, p->comm, p->exe, p->app_id) || process_emptied(p))
       continue;
     g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
-    for (StMetric m = ST_METRIC_PROCESS_CPU; m <= ST_METRIC_PROCESS_SYSCALLS; m++) {
+    for (StMetric m = ST_METRIC_PROCESS_CPU; m <= ST_METRIC_PROCESS_NETWORK; m++) {
       gdouble value = st_engine_process_value(m, snap, p);
       if (!metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
           app_alerting(self, p->app_id, m - ST_METRIC_PROCESS_CPU + ST_METRIC_APP_CPU))
@@ -835,6 +850,12 @@ st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess
       return 100.0 * (gdouble)proc->rss_bytes / (gdouble)snap->mem_total_bytes;
     case ST_METRIC_PROCESS_SYSCALLS:
       return proc->syscalls_per_s;
+    case ST_METRIC_PROCESS_DISK_READ:
+      return proc->disk_read_per_s;
+    case ST_METRIC_PROCESS_DISK_WRITE:
+      return proc->disk_write_per_s;
+    case ST_METRIC_PROCESS_NETWORK:
+      return proc->net_per_s;
     default:
       return NAN;
   }

@@ -43,6 +43,20 @@ st_format_value(StMetric metric, gdouble value, guint64 mem_total_bytes)
       return g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%.0f syscall/s", "%.0f syscalls/s",
                                          (gulong)MIN(value + 0.5, (gdouble)G_MAXULONG)),
                              value);
+    case ST_METRIC_DISK_READ:
+    case ST_METRIC_DISK_WRITE:
+    case ST_METRIC_NETWORK:
+    case ST_METRIC_PROCESS_DISK_READ:
+    case ST_METRIC_PROCESS_DISK_WRITE:
+    case ST_METRIC_PROCESS_NETWORK:
+    case ST_METRIC_APP_DISK_READ:
+    case ST_METRIC_APP_DISK_WRITE:
+    case ST_METRIC_APP_NETWORK: {
+      /* Decimal units, as disk and network speeds are quoted: "310.0 MB". */
+      g_autofree char *size = g_format_size((guint64)MIN(value, 0x1p63));
+      /* Translators: a rate, "310.0 MB/s"; %s is a size. */
+      return g_strdup_printf(_("%s/s"), size);
+    }
     case ST_METRIC_PROCESS_MEMORY:
     case ST_METRIC_APP_MEMORY:
       if (mem_total_bytes > 0) {
@@ -69,6 +83,11 @@ metric_summary(const StDecision *d)
         return _("CPU load is back to normal");
       case ST_METRIC_PROCESS_MEMORY:
         return _("Memory use is back to normal");
+      case ST_METRIC_PROCESS_DISK_READ:
+      case ST_METRIC_PROCESS_DISK_WRITE:
+        return _("Disk activity is back to normal");
+      case ST_METRIC_PROCESS_NETWORK:
+        return _("Network traffic is back to normal");
       default:
         return _("System call rate is back to normal");
     }
@@ -97,6 +116,21 @@ metric_summary(const StDecision *d)
     case ST_METRIC_PRESSURE_MEMORY:
       return critical ? _("The system is stalling for memory")
                       : _("Programs are waiting for memory");
+    case ST_METRIC_DISK_READ:
+      return _("The disks are busy reading");
+    case ST_METRIC_DISK_WRITE:
+      return _("The disks are busy writing");
+    case ST_METRIC_NETWORK:
+      return _("Heavy network traffic");
+    case ST_METRIC_PROCESS_DISK_READ:
+    case ST_METRIC_APP_DISK_READ:
+      return _("A program is reading a lot from disk");
+    case ST_METRIC_PROCESS_DISK_WRITE:
+    case ST_METRIC_APP_DISK_WRITE:
+      return _("A program is writing a lot to disk");
+    case ST_METRIC_PROCESS_NETWORK:
+    case ST_METRIC_APP_NETWORK:
+      return _("A program is moving a lot over the network");
     default:
       return _("Programs are waiting for the disk");
   }
@@ -218,6 +252,41 @@ body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
       g_string_append_printf(s, _("Programs have waited for the CPU %s of the time for %s."), value,
                              duration);
       break;
+    case ST_METRIC_DISK_READ:
+      g_string_append_printf(s, _("The disks have read %s for %s."), value, duration);
+      break;
+    case ST_METRIC_DISK_WRITE:
+      g_string_append_printf(s, _("The disks have written %s for %s."), value, duration);
+      break;
+    case ST_METRIC_NETWORK:
+      g_string_append_printf(s, _("The network has carried %s for %s (received and sent)."), value,
+                             duration);
+      break;
+    case ST_METRIC_PROCESS_DISK_READ:
+      g_string_append_printf(s, _("%s, pid %d, has read %s from disk for %s."), name, d->pid, value,
+                             duration);
+      break;
+    case ST_METRIC_PROCESS_DISK_WRITE:
+      g_string_append_printf(s, _("%s, pid %d, has written %s to disk for %s."), name, d->pid,
+                             value, duration);
+      break;
+    case ST_METRIC_PROCESS_NETWORK:
+      g_string_append_printf(s, _("%s, pid %d, has sent and received %s for %s."), name, d->pid,
+                             value, duration);
+      break;
+    case ST_METRIC_APP_DISK_READ:
+      g_string_append_printf(s, _("%s has read %s from disk for %s, all its processes together."),
+                             name, value, duration);
+      break;
+    case ST_METRIC_APP_DISK_WRITE:
+      g_string_append_printf(s, _("%s has written %s to disk for %s, all its processes together."),
+                             name, value, duration);
+      break;
+    case ST_METRIC_APP_NETWORK:
+      g_string_append_printf(s,
+                             _("%s has sent and received %s for %s, all its processes together."),
+                             name, value, duration);
+      break;
     default:
       g_string_append_printf(s, _("Programs have waited for the disk %s of the time for %s."),
                              value, duration);
@@ -269,6 +338,15 @@ culprit_phrase(const StDecision *d)
     case ST_METRIC_PROCESS_MEMORY:
       /* Translators: completes "%s is %s": "firefox is holding 6.1 GiB". */
       return g_strdup_printf(_("holding %s"), value);
+    case ST_METRIC_PROCESS_DISK_READ:
+      /* Translators: completes "%s is %s": "tracker is reading 210 MB/s from disk". */
+      return g_strdup_printf(_("reading %s from disk"), value);
+    case ST_METRIC_PROCESS_DISK_WRITE:
+      /* Translators: completes "%s is %s": "firefox is writing 310 MB/s to disk". */
+      return g_strdup_printf(_("writing %s to disk"), value);
+    case ST_METRIC_PROCESS_NETWORK:
+      /* Translators: completes "%s is %s": "steam is moving 40 MB/s over the network". */
+      return g_strdup_printf(_("moving %s over the network"), value);
     default:
       /* Translators: completes "%s is %s": "make is making 3.2M syscalls/s". */
       return g_strdup_printf(_("making %s"), value);

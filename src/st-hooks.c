@@ -51,6 +51,9 @@ st_hooks_new(GDBusConnection *bus)
   st_agent1_set_backend(self->skeleton, "");
   st_agent1_set_cpu_busy_percent(self->skeleton, -1);
   st_agent1_set_syscalls_per_second(self->skeleton, -1);
+  st_agent1_set_disk_read_bytes_per_second(self->skeleton, -1);
+  st_agent1_set_disk_write_bytes_per_second(self->skeleton, -1);
+  st_agent1_set_network_bytes_per_second(self->skeleton, -1);
   st_hooks_set_bus(self, bus);
   return self;
 }
@@ -282,6 +285,14 @@ st_hooks_sample(StHooks *self, const StSnapshot *snap, guint active_alerts)
   st_agent1_set_memory_used_percent(self->skeleton, st_value_available(mem) ? mem : -1);
   st_agent1_set_syscalls_per_second(
       self->skeleton, st_value_available(snap->syscalls_per_s) ? snap->syscalls_per_s : -1);
+  st_agent1_set_disk_read_bytes_per_second(
+      self->skeleton, st_value_available(snap->disk_read_per_s) ? snap->disk_read_per_s : -1);
+  st_agent1_set_disk_write_bytes_per_second(
+      self->skeleton, st_value_available(snap->disk_write_per_s) ? snap->disk_write_per_s : -1);
+  {
+    gdouble net = snap->net_receive_per_s + snap->net_send_per_s;
+    st_agent1_set_network_bytes_per_second(self->skeleton, st_value_available(net) ? net : -1);
+  }
   st_agent1_set_last_sample(self->skeleton, snap->timestamp_ns / 1000);
   st_agent1_set_active_alerts(self->skeleton, active_alerts);
 }

@@ -52,6 +52,10 @@ st_metric_resource(StMetric metric)
     case ST_METRIC_PROCESS_SYSCALLS:
     case ST_METRIC_APP_SYSCALLS:
       return ST_RESOURCE_SYSCALLS;
+    case ST_METRIC_NETWORK:
+    case ST_METRIC_PROCESS_NETWORK:
+    case ST_METRIC_APP_NETWORK:
+      return ST_RESOURCE_NETWORK;
     default:
       return ST_RESOURCE_IO;
   }
@@ -71,7 +75,8 @@ rank(const StDecision *d)
   if (blames_program(d))
     return 2;
   return d->metric == ST_METRIC_CPU || d->metric == ST_METRIC_MEMORY ||
-         d->metric == ST_METRIC_SYSCALLS;
+         d->metric == ST_METRIC_SYSCALLS || d->metric == ST_METRIC_DISK_READ ||
+         d->metric == ST_METRIC_DISK_WRITE || d->metric == ST_METRIC_NETWORK;
 }
 
 static gboolean

@@ -31,7 +31,8 @@ typedef enum {
   ST_RESOURCE_CPU,
   ST_RESOURCE_MEMORY,
   ST_RESOURCE_SYSCALLS,
-  ST_RESOURCE_IO,
+  ST_RESOURCE_IO, /* disk stalls, disk reads and writes */
+  ST_RESOURCE_NETWORK,
   ST_N_RESOURCES
 } StResource;
 

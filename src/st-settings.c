@@ -147,6 +147,26 @@ st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, g
   c->threshold[ST_METRIC_APP_MEMORY] =
       get_percent(self, KEY_APP_MEMORY_THRESHOLD, d.threshold[ST_METRIC_APP_MEMORY], 100);
   c->threshold[ST_METRIC_APP_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_APP_SYSCALL_THRESHOLD));
+  /* Bytes per second; 0 turns the alert off. An application's processes
+   * together have the threshold of one process. */
+  {
+    const struct {
+      const char *key;
+      StMetric metric, app;
+    } rates[] = {
+        {"disk-read-threshold", ST_METRIC_DISK_READ, ST_N_METRICS},
+        {"disk-write-threshold", ST_METRIC_DISK_WRITE, ST_N_METRICS},
+        {"network-threshold", ST_METRIC_NETWORK, ST_N_METRICS},
+        {"process-disk-read-threshold", ST_METRIC_PROCESS_DISK_READ, ST_METRIC_APP_DISK_READ},
+        {"process-disk-write-threshold", ST_METRIC_PROCESS_DISK_WRITE, ST_METRIC_APP_DISK_WRITE},
+        {"process-network-threshold", ST_METRIC_PROCESS_NETWORK, ST_METRIC_APP_NETWORK},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(rates); i++) {
+      c->threshold[rates[i].metric] = (gdouble)g_settings_get_uint64(s, rates[i].key);
+      if (rates[i].app != ST_N_METRICS)
+        c->threshold[rates[i].app] = c->threshold[rates[i].metric];
+    }
+  }
   /* 0 turns a pressure alert off; get_percent() would call it invalid. */
   {
     const char *keys[] = {KEY_PRESSURE_CPU, KEY_PRESSURE_MEMORY, KEY_PRESSURE_IO};

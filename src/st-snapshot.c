@@ -154,6 +154,7 @@ st_snapshot_group_apps(StSnapshot *snap, StAppDescribeFunc describe, gpointer da
       fresh.id = g_strdup(p->app_id);
       fresh.main_pid = p->pid;
       fresh.cpu_percent = fresh.syscalls_per_s = 0;
+      fresh.disk_read_per_s = fresh.disk_write_per_s = fresh.net_per_s = 0;
       if (describe != NULL)
         describe(p->app_id, &fresh.name, &fresh.icon, data);
       if (fresh.name == NULL)
@@ -175,6 +176,9 @@ st_snapshot_group_apps(StSnapshot *snap, StAppDescribeFunc describe, gpointer da
     /* Unknown stays unknown: one NAN makes the sum NAN. */
     g->cpu_percent += p->cpu_percent;
     g->syscalls_per_s += p->syscalls_per_s;
+    g->disk_read_per_s += p->disk_read_per_s;
+    g->disk_write_per_s += p->disk_write_per_s;
+    g->net_per_s += p->net_per_s;
     g->rss_bytes += p->rss_bytes;
   }
   g_array_sort(snap->apps, cmp_app_cpu);

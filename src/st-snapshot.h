@@ -35,6 +35,9 @@ typedef struct {
    * on /proc, a kernel without task I/O accounting). */
   gdouble disk_read_per_s;
   gdouble disk_write_per_s;
+  /* Bytes per second sent and received on its IP sockets (loopback too);
+   * NAN while the network hooks are not attached. */
+  gdouble net_per_s;
   guint n_threads; /* now; 0 when unknown */
   /* Threads whose work the figures of this interval include: its own and
    * those of listed descendants that exited and were charged to it. */
@@ -52,6 +55,9 @@ typedef struct {
   gdouble cpu_percent; /* percent of one CPU, all processes together */
   guint64 rss_bytes;
   gdouble syscalls_per_s;
+  gdouble disk_read_per_s; /* NAN when none of its processes' is known */
+  gdouble disk_write_per_s;
+  gdouble net_per_s;
 } StAppGroup;
 
 typedef struct {

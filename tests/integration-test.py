@@ -137,6 +137,21 @@ class SmoothTaskTestCase(unittest.TestCase):
         self.children.append(child)
         return child
 
+    def start_disk_writer(self, name):
+        """A program named `name` that rewrites 64 MiB with fsync, forever."""
+        link = os.path.join(self.tmp, name)
+        os.symlink(sys.executable, link)
+        code = ("import os\n"
+                "f = os.open(%r, os.O_CREAT | os.O_WRONLY, 0o600)\n"
+                "block = b'x' * (1 << 20)\n"
+                "while True:\n"
+                "    os.lseek(f, 0, 0)\n"
+                "    for _ in range(64): os.write(f, block)\n"
+                "    os.fsync(f)\n" % os.path.join(self.tmp, name + ".data"))
+        child = subprocess.Popen([link, "-c", code])
+        self.children.append(child)
+        return child
+
     def start_busy_comm(self, comm):
         """A Python busy loop that renames its comm (which may hold '/')."""
         code = ("import ctypes; ctypes.CDLL(None).prctl(15, %r.encode(), 0, 0, 0)\n"
@@ -324,6 +339,23 @@ class AlertTest(SmoothTaskTestCase):
         recovery = eventually(
             lambda: [c for c in self.calls_for(child.pid) if "has exited" in c["body"]], timeout=10)
         self.assertTrue(recovery, self.notify_calls())
+        self.stop_agent()
+
+    def test_disk_writer_one_notification(self):
+        # Whatever its CPU, a program writing past process-disk-write-threshold
+        # is named once, by what it writes.
+        self.start_mock()
+        self.write_settings(process_disk_write_threshold="20000000",
+                            process_cpu_threshold="100000.0")
+        self.start_agent()
+        child = self.start_disk_writer("st-disk-writer")
+        calls = eventually(lambda: self.calls_for(child.pid), timeout=15)
+        self.assertEqual(len(calls), 1, self.agent_log())
+        self.assertIn("to disk", calls[0]["summary"])
+        self.assertIn("st-disk-writer", calls[0]["summary"])
+        time.sleep(4)
+        new = [c for c in self.calls_for(child.pid) if c["replaces_id"] == 0]
+        self.assertEqual(len(new), 1, self.notify_calls())
         self.stop_agent()
 
     def test_action_from_another_client_is_ignored(self):

@@ -941,6 +941,46 @@ test_clean_names(Fixture *f, gconstpointer data)
   g_assert_cmpuint(run(f, 30, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 0);
 }
 
+/* A process writing to disk past its threshold: one alert after sustain,
+ * named with the figure that crossed it; an unknown figure (another user's
+ * process on /proc) neither raises nor clears; the system disk figure is
+ * its own alert. */
+static void
+test_disk_write(Fixture *f, gconstpointer data)
+{
+  StProcess *p;
+  g_autoptr(GPtrArray) raised = NULL;
+  g_auto(StNotificationText) text = {0};
+  const StDecision *d = NULL;
+
+  set_proc(f->snap, 300, "writer", 20, 1000, 10);
+  p = &g_array_index(f->snap->processes, StProcess, 0);
+  p->disk_write_per_s = 310e6;
+  p->disk_read_per_s = NAN;
+  g_assert_cmpuint(run(f, 9, ST_METRIC_PROCESS_DISK_WRITE, ST_DECISION_RAISE), ==, 0);
+  raised = tick(f);
+  for (guint i = 0; i < raised->len; i++)
+    if (((StDecision *)g_ptr_array_index(raised, i))->metric == ST_METRIC_PROCESS_DISK_WRITE)
+      d = g_ptr_array_index(raised, i);
+  g_assert_nonnull(d);
+  g_assert_cmpint(d->kind, ==, ST_DECISION_RAISE);
+  st_format_decision(d, &text);
+  g_assert_cmpstr(text.summary, ==, "A program is writing a lot to disk");
+  g_test_message("%s", text.plain);
+  g_assert_nonnull(strstr(text.plain, "writer, pid 300, has written 310.0\xc2\xa0MB/s to disk"));
+  g_assert_nonnull(strstr(text.plain, "Threshold: 100.0\xc2\xa0MB/s."));
+  g_assert_cmpuint(run(f, 30, ST_METRIC_PROCESS_DISK_READ, ST_DECISION_RAISE), ==, 0);
+  /* Unknown for a while: still on. */
+  p = &g_array_index(f->snap->processes, StProcess, 0);
+  p->disk_write_per_s = NAN;
+  g_assert_cmpuint(run(f, 20, ST_METRIC_PROCESS_DISK_WRITE, ST_DECISION_CLEAR), ==, 0);
+  p->disk_write_per_s = 1e6;
+  g_assert_cmpuint(run(f, 20, ST_METRIC_PROCESS_DISK_WRITE, ST_DECISION_CLEAR), ==, 1);
+
+  f->snap->disk_write_per_s = 400e6;
+  g_assert_cmpuint(run(f, 12, ST_METRIC_DISK_WRITE, ST_DECISION_RAISE), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -976,6 +1016,7 @@ main(int argc, char **argv)
   ADD("app-churn", test_app_churn);
   ADD("app-back-in-cooldown", test_app_back_in_cooldown);
   ADD("clean-names", test_clean_names);
+  ADD("disk-write", test_disk_write);
 #undef ADD
   g_test_add_func("/format/newline-name", test_format_newline_name);
   return g_test_run();

@@ -21,6 +21,12 @@ QUIET_SETTINGS = {
     "pressure-cpu-threshold": "0.0",
     "pressure-memory-threshold": "0.0",
     "pressure-io-threshold": "0.0",
+    "disk-read-threshold": "0",
+    "disk-write-threshold": "0",
+    "network-threshold": "0",
+    "process-disk-read-threshold": "0",
+    "process-disk-write-threshold": "0",
+    "process-network-threshold": "0",
 }
 
 
