@@ -14,6 +14,9 @@
  * - on_task_exit folds an exiting thread's count into its group leader so that
  *   per-process totals survive thread churn, and charges a dead group's
  *   count, exactly once, to its parent.
+ * - on_sock_send and on_sock_recv add the bytes of every send and receive
+ *   on an IP socket (loopback too) to the calling thread's counter; like the
+ *   syscall hooks they are attached only while the network is busy.
  * - iter_tasks_* emit one record per thread in a single read per sample; the
  *   two flavours differ only in the mm RSS counter layout, and user space
  *   loads exactly one of them (see st-collector-bpf.c for why).
@@ -74,6 +77,44 @@ BPF_PROG(on_sys_enter_direct, struct pt_regs *regs, long id)
   if (counts)
     counts->own += 1;
   return 0;
+}
+
+/* Bytes moved by the calling thread on an IP socket. The tracepoints fire
+ * in sock_sendmsg and sock_recvmsg, in the caller's context, with the
+ * length the call returned (Linux 6.3). */
+static __always_inline int
+count_net(struct sock *sk, int ret)
+{
+  struct st_task_counts *counts;
+  __u16 family;
+
+  if (ret <= 0 || !sk)
+    return 0;
+  family = sk->__sk_common.skc_family;
+  if (family != ST_AF_INET && family != ST_AF_INET6)
+    return 0;
+  counts = bpf_task_storage_get(&task_counts, bpf_get_current_task_btf(), 0,
+                                BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (counts)
+    counts->net += ret;
+  return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int
+BPF_PROG(on_sock_send, struct sock *sk, int ret, int flags)
+{
+  return count_net(sk, ret);
+}
+
+SEC("tp_btf/sock_recv_length")
+int
+BPF_PROG(on_sock_recv, struct sock *sk, int ret, int flags)
+{
+  /* A peek reads the same bytes again later. */
+  if (flags & ST_MSG_PEEK)
+    return 0;
+  return count_net(sk, ret);
 }
 
 /* Moves this CPU's pending count to the task that made those syscalls. */
@@ -223,6 +264,7 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
   }
   counts = bpf_task_storage_get(&task_counts, task, 0, 0);
   if (counts) {
+    rec.net = counts->net;
     rec.syscalls += counts->own + counts->reaped;
     if (task == leader) {
       rec.child_syscalls = counts->child_syscalls;

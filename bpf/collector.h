@@ -13,6 +13,10 @@
 
 #define ST_REC_LEADER 0x1u /* this thread is its group's leader: rss, uid, dead_ns valid */
 #define ST_REC_IO     0x4u /* io_read, io_write valid (task I/O accounting is built in) */
+
+#define ST_AF_INET  2
+#define ST_AF_INET6 10
+#define ST_MSG_PEEK 2
 #define ST_REC_SETTLED                                                                             \
   0x2u /* leader only: the group has exited and its syscalls,                                      \
         * with its children's, were charged to its parent */
@@ -35,6 +39,9 @@ struct st_task_counts {
   __u64 unsettled;
   /* Leader: non-zero once the group is dead and its count went up. */
   __u64 settled;
+  /* Bytes this thread sent and received on IP sockets while the network
+   * hooks were attached; written only by the thread itself. */
+  __u64 net;
 };
 
 /* Per CPU: every syscall made on it, and those of the task running on it
@@ -44,7 +51,7 @@ struct st_cpu_counts {
   __u64 pending;
 };
 
-/* One record per thread, written by the task iterator. 120 bytes. */
+/* One record per thread, written by the task iterator. 128 bytes. */
 struct st_task_rec {
   __u32 tid;
   __u32 tgid;
@@ -69,6 +76,7 @@ struct st_task_rec {
    * fills with exited threads' and reaped children's. */
   __u64 io_read;
   __u64 io_write;
+  __u64 net;              /* bytes on IP sockets, this thread, while counted */
   char comm[ST_COMM_LEN]; /* the group leader's comm */
 };
 

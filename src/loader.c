@@ -94,14 +94,15 @@ probe_cb(guint64 keep, gpointer data)
 
 /* Only fds 0-2 and the set's survive exec. */
 static void
-close_others(const StBpfSet *set)
+close_others(StBpfSet *set)
 {
-  int mine[] = {set->iter_link, set->counts,   set->lock,
-                set->hooks[0],  set->hooks[1], set->hooks[2]};
+  int *slots[ST_BPF_N_FDS], mine[ST_BPF_N_FDS];
   DIR *dir = opendir("/proc/self/fd");
   struct dirent *e;
 
-  for (guint i = 0; i < G_N_ELEMENTS(mine); i++) {
+  st_bpf_set_slots(set, slots, NULL);
+  for (guint i = 0; i < ST_BPF_N_FDS; i++) {
+    mine[i] = *slots[i];
     if (mine[i] >= 0)
       (void)fcntl(mine[i], F_SETFD, 0);
   }

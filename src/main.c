@@ -143,6 +143,8 @@ run_dump(const Options *o, StBackendKind kind)
   }
   if (st_collector_get_fallback_reason(collector) != NULL)
     g_printerr(_("Using /proc: %s\n"), st_collector_get_fallback_reason(collector));
+  /* One interval: the hooks cost only while it lasts. */
+  (void)st_collector_set_net_counting(collector, TRUE, NULL);
   (void)st_privileges_drop_except(st_collector_kept_privileges(), NULL);
   if (!st_collector_sample(collector, (guint64)g_get_monotonic_time() * 1000, snap, &error))
     goto fail;

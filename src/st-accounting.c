@@ -20,10 +20,11 @@ struct _StAccounts {
   GArray *pending;  /* of Settlement, not placed in the last fold */
 };
 
-/* The counters folded: CPU ns, syscalls, storage bytes read and written.
+/* The counters folded: CPU ns, syscalls, storage bytes read and written,
+ * bytes on IP sockets (live threads' own only: nothing to settle).
  * For I/O the kernel keeps one total (own and reaped children mixed): its
  * growth is all "children", which settlements may take from. */
-enum { CPU, SYS, RD, WR, N_COUNTERS };
+enum { CPU, SYS, RD, WR, NET, N_COUNTERS };
 
 typedef struct {
   gint32 ppid;
@@ -242,6 +243,7 @@ fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboole
     e->io_write = r->io_write_bytes;
   }
   c->has_io = r->has_io && (e->has_io || is_new);
+  c->d_own[NET] = advance(&e->net, r->net_bytes);
   e->has_io = r->has_io;
   e->syscalls_settled = e->syscalls_settled || r->syscalls_settled;
   c->threads_charged = MAX(r->n_threads, 1u);
@@ -365,7 +367,7 @@ st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *r
         f.rates ? MIN(100.0 * (gdouble)c->d_stime / 1e9 / own_secs, p->cpu_percent) : NAN;
     p->disk_read_per_s = f.rates && c->has_io ? (gdouble)work[RD] / own_secs : NAN;
     p->disk_write_per_s = f.rates && c->has_io ? (gdouble)work[WR] / own_secs : NAN;
-    p->net_per_s = NAN; /* the collector adds it while the network hooks count */
+    p->net_per_s = f.rates && raw->has_net ? (gdouble)work[NET] / own_secs : NAN;
   }
   /* The iterator and readdir() list processes by pid already, but for a
    * few stragglers: sort only when needed (sorting 5,000 records costs more

@@ -41,6 +41,7 @@ typedef struct {
   gboolean has_io;           /* the I/O bases below are readings */
   guint64 io_read;
   guint64 io_write;
+  guint64 net; /* bytes on IP sockets, live threads */
   char *display_name;
   char *app_id;
   char *exe;     /* the executable's path, or NULL when unreadable */

@@ -47,6 +47,10 @@ struct _StApp {
   gboolean counting; /* the syscall hooks are attached */
   gboolean want_counting;
   guint counting_source; /* an idle that attaches or detaches them */
+  StNetArming net_arming;
+  gboolean net_counting; /* the network hooks are attached */
+  gboolean want_net;
+  guint net_source;
   StSettings *settings;
   StNotifier *notifier;
   StHooks *hooks;
@@ -276,6 +280,42 @@ update_counting(StApp *self, gint64 now)
     self->counting_source = g_idle_add(apply_counting, self);
 }
 
+static gboolean
+apply_net_counting(gpointer data)
+{
+  StApp *self = data;
+  g_autoptr(GError) error = NULL;
+  gboolean on = self->want_net;
+
+  self->net_source = 0;
+  if (on == self->net_counting)
+    return G_SOURCE_REMOVE;
+  if (!st_collector_set_net_counting(self->collector, on, &error)) {
+    g_warning("Cannot %s counting network bytes per process: %s", on ? "start" : "stop",
+              error->message);
+    return G_SOURCE_REMOVE;
+  }
+  self->net_counting = on;
+  g_message(on ? "Counting network bytes per process: the network is busy"
+               : "Stopped counting network bytes per process: calm for %d s",
+            (int)(ST_ARMING_CALM_US / G_USEC_PER_SEC));
+  return G_SOURCE_REMOVE;
+}
+
+/* The network hooks, on demand: from the interfaces' counters, which cost
+ * nothing. */
+static void
+update_net_counting(StApp *self, gint64 now)
+{
+  if (!st_collector_can_count_net(self->collector))
+    return;
+  self->want_net =
+      st_net_arming_update(&self->net_arming, ST_COUNTING_ON_DEMAND, self->snapshot,
+                           st_incidents_count_alerts(self->incidents, ST_RESOURCE_NETWORK), now);
+  if (self->want_net != self->net_counting && self->net_source == 0)
+    self->net_source = g_idle_add(apply_net_counting, self);
+}
+
 static gboolean on_tick(gpointer data);
 
 /* At most one sample a second for stalls: several events in one second are
@@ -364,6 +404,7 @@ on_tick(gpointer data)
   for (guint i = 0; i < actions->len; i++)
     present(self, g_ptr_array_index(actions, i));
   update_counting(self, now);
+  update_net_counting(self, now);
   return G_SOURCE_CONTINUE;
 }
 
@@ -394,8 +435,11 @@ apply_settings(StSettings *settings, gpointer data)
       : config.threshold[ST_METRIC_APP_SYSCALLS] > 0 && config.threshold[ST_METRIC_SYSCALLS] > 0
           ? MIN(config.threshold[ST_METRIC_APP_SYSCALLS], config.threshold[ST_METRIC_SYSCALLS])
           : MAX(config.threshold[ST_METRIC_APP_SYSCALLS], config.threshold[ST_METRIC_SYSCALLS]);
-  if (self->snapshot != NULL)
+  self->net_arming.threshold = config.threshold[ST_METRIC_PROCESS_NETWORK];
+  if (self->snapshot != NULL) {
     update_counting(self, now_us());
+    update_net_counting(self, now_us());
+  }
   /* Samples further apart than this did not watch in between. */
   config.max_gap_s = st_gap_max_s(interval);
   st_engine_set_config(self->engine, &config);
@@ -650,6 +694,7 @@ st_app_free(StApp *self)
     return;
   g_clear_handle_id(&self->timeout_id, g_source_remove);
   g_clear_handle_id(&self->counting_source, g_source_remove);
+  g_clear_handle_id(&self->net_source, g_source_remove);
   g_clear_handle_id(&self->psi_tick_id, g_source_remove);
   g_clear_pointer(&self->psi, st_psi_free);
   for (guint i = 0; i < G_N_ELEMENTS(self->signal_ids); i++)

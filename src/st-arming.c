@@ -48,3 +48,21 @@ st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,
     self->armed_until_us = now_us + ST_ARMING_CALM_US;
   return now_us < self->armed_until_us;
 }
+
+gboolean
+st_net_arming_update(StNetArming *self, StCountingMode mode, const StSnapshot *snap,
+                     guint n_network_alerts, gint64 now_us)
+{
+  gdouble all = snap->net_receive_per_s + snap->net_send_per_s + 2 * snap->loopback_per_s;
+  gboolean hot = n_network_alerts > 0;
+
+  if (self->threshold <= 0 || mode == ST_COUNTING_OFF)
+    return FALSE;
+  if (mode == ST_COUNTING_ALWAYS)
+    return TRUE;
+  /* Unknown (no /proc/net/dev) is not calm: it keeps what was decided. */
+  hot = hot || (st_value_available(all) && all >= 0.5 * self->threshold);
+  if (hot)
+    self->armed_until_us = now_us + ST_ARMING_CALM_US;
+  return now_us < self->armed_until_us;
+}

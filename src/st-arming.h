@@ -33,6 +33,20 @@ typedef struct {
   gint64 armed_until_us;     /* state: stay armed until then */
 } StArming;
 
+/* When to count bytes per process on IP sockets. The system's interface
+ * counters are free: the network hooks are attached while all traffic
+ * (loopback counted both ways, as a process sending to another on the same
+ * machine is charged for both) is at half the lowest per-program threshold,
+ * or a network alert is active, and detached after a calm period. They
+ * follow the same mode as syscall counting. */
+typedef struct {
+  gdouble threshold;     /* bytes/s of one process or application; 0: no such alert */
+  gint64 armed_until_us; /* state */
+} StNetArming;
+
+gboolean st_net_arming_update(StNetArming *self, StCountingMode mode, const StSnapshot *snap,
+                              guint n_network_alerts, gint64 now_us);
+
 gboolean st_counting_mode_from_string(const char *s, StCountingMode *out);
 /* Whether the counting hooks should be attached after this sample. */
 gboolean st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,

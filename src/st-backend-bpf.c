@@ -23,7 +23,7 @@
  * (st_backend_bpf_claim_handoff) and taken by the first BPF backend. The
  * descriptors are the process's, not a backend's: this is the one piece of
  * state outside the app object, as the descriptors themselves are. */
-static StBpfSet handed = {-1, -1, {-1, -1, -1}, FALSE, FALSE, -1, 0};
+static StBpfSet handed = {-1, -1, {-1, -1, -1}, {-1, -1}, FALSE, FALSE, -1, 0};
 static char *handed_refusal;
 static guint64 handed_keep;
 static gboolean handed_over;
@@ -41,6 +41,8 @@ typedef struct {
   /* The counting hooks' links, attached only while syscalls are counted. */
   int hook_links[ST_BPF_MAX_HOOKS];
   gboolean counting;
+  int net_links[2]; /* the network hooks' links while they count */
+  gboolean net_counting;
   int n_cpus;
   guint64 page_size;
   GByteArray *buf;
@@ -86,6 +88,7 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
     g_warning("The task iterator returned %u bytes, not a whole number of records", self->buf->len);
 
   out->has_syscalls = self->counting;
+  out->has_net = self->net_counting;
   out->syscalls_total = 0;
   if (bpf_map_lookup_elem(self->set.counts, &zero, percpu) == 0) {
     for (int i = 0; i < self->n_cpus; i++)
@@ -148,10 +151,47 @@ bpf_set_counting(StBackend *backend, gboolean on, GError **error)
 }
 
 static void
+detach_net(StBackendBpf *self)
+{
+  for (guint i = 0; i < 2; i++) {
+    if (self->net_links[i] >= 0)
+      close(self->net_links[i]);
+    self->net_links[i] = -1;
+  }
+  self->net_counting = FALSE;
+}
+
+static gboolean
+bpf_set_net_counting(StBackend *backend, gboolean on, GError **error)
+{
+  StBackendBpf *self = (StBackendBpf *)backend;
+
+  if (on == self->net_counting)
+    return TRUE;
+  detach_net(self);
+  if (!on)
+    return TRUE;
+  for (guint i = 0; i < 2; i++) {
+    self->net_links[i] = bpf_raw_tracepoint_open(NULL, self->set.net[i]);
+    if (self->net_links[i] < 0) {
+      int err = errno;
+      self->net_links[i] = -1;
+      detach_net(self);
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED,
+                  "Attaching network hook %u failed: %s", i, g_strerror(err));
+      return FALSE;
+    }
+  }
+  self->net_counting = TRUE;
+  return TRUE;
+}
+
+static void
 bpf_free(StBackend *backend)
 {
   StBackendBpf *self = (StBackendBpf *)backend;
   detach_hooks(self);
+  detach_net(self);
   st_bpf_set_close(&self->set);
   g_clear_pointer(&self->buf, g_byte_array_unref);
   g_clear_pointer(&self->by_tgid, g_hash_table_unref);
@@ -179,9 +219,13 @@ bpf_setup(StBackendBpf *self, GError **error)
                 g_strerror(err));
     return FALSE;
   }
-  g_debug("BPF backend ready (%s RSS counters, syscalls counted %s)%s",
+  if (self->set.net[0] >= 0)
+    self->parent.set_net_counting = bpf_set_net_counting;
+  g_debug("BPF backend ready (%s RSS counters, syscalls counted %s, %s)%s",
           self->set.old_rss ? "atomic, before Linux 6.2" : "percpu, Linux 6.2+",
           self->set.deferred ? "per CPU, moved to tasks at context switch" : "per task",
+          self->set.net[0] >= 0 ? "network per process on demand"
+                                : "no network per process (Linux 6.3 tracepoints missing)",
           self->set.lock >= 0 ? ", loaded by smoothtask-loader" : "");
   return TRUE;
 }
@@ -201,6 +245,7 @@ st_backend_bpf_new(GError **error)
   st_bpf_set_init(&self->set);
   for (guint i = 0; i < ST_BPF_MAX_HOOKS; i++)
     self->hook_links[i] = -1;
+  self->net_links[0] = self->net_links[1] = -1;
   self->parent.name = "bpf";
   self->parent.read = bpf_read;
   self->parent.set_counting = bpf_set_counting;
@@ -237,9 +282,8 @@ st_backend_bpf_claim_handoff(void)
   const char *text = g_getenv(ST_BPF_ENV);
   g_autoptr(GError) error = NULL;
   StBpfSet set;
-  int *fds[] = {&set.iter_link, &set.counts,   &set.lock,
-                &set.hooks[0],  &set.hooks[1], &set.hooks[2]};
-  const char *kinds[] = {"link", "map", NULL, "prog", "prog", "prog"};
+  int *fds[ST_BPF_N_FDS];
+  const char *kinds[ST_BPF_N_FDS];
 
   if (text == NULL)
     return;
@@ -249,6 +293,7 @@ st_backend_bpf_claim_handoff(void)
   } else if (!st_bpf_set_parse(text, &set, &error)) {
     g_warning("%s", error->message);
   } else {
+    st_bpf_set_slots(&set, fds, kinds);
     /* Only what the loader handed, checked, and never passed on to what
      * the agent starts. */
     for (guint i = 0; i < G_N_ELEMENTS(fds); i++) {

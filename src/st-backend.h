@@ -28,6 +28,9 @@ struct _StBackend {
   /* Attaches or detaches the hooks that count syscalls; NULL when the
    * backend cannot count them. */
   gboolean (*set_counting)(StBackend *self, gboolean on, GError **error);
+  /* The same for bytes on IP sockets; NULL when it cannot count them
+   * (no BPF, or a kernel before 6.3 without the socket tracepoints). */
+  gboolean (*set_net_counting)(StBackend *self, gboolean on, GError **error);
   void (*free)(StBackend *self);
 };
 

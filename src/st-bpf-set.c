@@ -28,14 +28,29 @@ st_bpf_set_init(StBpfSet *set)
   set->iter_link = set->counts = set->lock = -1;
   for (guint i = 0; i < ST_BPF_MAX_HOOKS; i++)
     set->hooks[i] = -1;
+  set->net[0] = set->net[1] = -1;
+}
+
+void
+st_bpf_set_slots(StBpfSet *set, int *slots[ST_BPF_N_FDS], const char *kinds[ST_BPF_N_FDS])
+{
+  int *all[ST_BPF_N_FDS] = {&set->iter_link, &set->counts,   &set->lock,   &set->hooks[0],
+                            &set->hooks[1],  &set->hooks[2], &set->net[0], &set->net[1]};
+  const char *kind[ST_BPF_N_FDS] = {"link", "map", NULL, "prog", "prog", "prog", "prog", "prog"};
+  for (guint i = 0; i < ST_BPF_N_FDS; i++) {
+    slots[i] = all[i];
+    if (kinds != NULL)
+      kinds[i] = kind[i];
+  }
 }
 
 void
 st_bpf_set_close(StBpfSet *set)
 {
-  int *fds[] = {&set->iter_link, &set->counts,   &set->lock,
-                &set->hooks[0],  &set->hooks[1], &set->hooks[2]};
-  for (guint i = 0; i < G_N_ELEMENTS(fds); i++) {
+  int *fds[ST_BPF_N_FDS];
+
+  st_bpf_set_slots(set, fds, NULL);
+  for (guint i = 0; i < ST_BPF_N_FDS; i++) {
     if (*fds[i] >= 0)
       close(*fds[i]);
   }
@@ -94,8 +109,9 @@ libbpf_to_glib(enum libbpf_print_level level, const char *fmt, va_list args)
  * libbpf 1.1 without CAP_SYS_ADMIN fails a whole object when a relocation
  * names a type the kernel lacks. */
 static gboolean
-inspect_kernel(StBpfSet *set, gboolean test_switches, GError **error)
+inspect_kernel(StBpfSet *set, gboolean test_switches, gboolean *has_net_out, GError **error)
 {
+  gboolean has_net;
   struct btf *btf = btf__load_vmlinux_btf();
 
   if (btf == NULL) {
@@ -110,6 +126,10 @@ inspect_kernel(StBpfSet *set, gboolean test_switches, GError **error)
 #else
   set->deferred = FALSE;
 #endif
+  /* sock_send_length / sock_recv_length: Linux 6.3. Without them the
+   * programs must not be loaded at all (their attach target is missing). */
+  has_net = btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF) >= 0 &&
+            btf__find_by_name_kind(btf, "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF) >= 0;
   btf__free(btf);
   if (test_switches) {
     /* Let tests cover the older kernels' schemes on this one. */
@@ -118,6 +138,7 @@ inspect_kernel(StBpfSet *set, gboolean test_switches, GError **error)
     if (g_strcmp0(g_getenv("SMOOTHTASK_TEST_BPF_OLD_RSS"), "1") == 0)
       set->old_rss = TRUE;
   }
+  *has_net_out = has_net;
   return TRUE;
 }
 
@@ -135,6 +156,7 @@ st_bpf_set_load(StBpfSet *set, gboolean test_switches, GError **error)
   struct bpf_link *iter;
   struct bpf_program *hooks[ST_BPF_MAX_HOOKS] = {NULL};
   guint n = 0;
+  gboolean has_net;
   int err;
 
   st_bpf_set_init(set);
@@ -145,7 +167,7 @@ st_bpf_set_load(StBpfSet *set, gboolean test_switches, GError **error)
     return FALSE;
   }
   libbpf_set_print(libbpf_to_glib);
-  if (!inspect_kernel(set, test_switches, error))
+  if (!inspect_kernel(set, test_switches, &has_net, error))
     return FALSE;
   skel = collector_bpf__open();
   if (skel == NULL)
@@ -155,6 +177,8 @@ st_bpf_set_load(StBpfSet *set, gboolean test_switches, GError **error)
   bpf_program__set_autoload(skel->progs.on_sys_enter, set->deferred);
   bpf_program__set_autoload(skel->progs.on_switch, set->deferred);
   bpf_program__set_autoload(skel->progs.on_sys_enter_direct, !set->deferred);
+  bpf_program__set_autoload(skel->progs.on_sock_send, has_net);
+  bpf_program__set_autoload(skel->progs.on_sock_recv, has_net);
   skel->rodata->deferred = set->deferred;
   err = collector_bpf__load(skel);
   if (err != 0) {
@@ -178,10 +202,15 @@ st_bpf_set_load(StBpfSet *set, gboolean test_switches, GError **error)
   set->counts = keep_fd(bpf_map__fd(skel->maps.cpu_counts));
   for (guint i = 0; i < n; i++)
     set->hooks[i] = keep_fd(bpf_program__fd(hooks[i]));
+  if (has_net) {
+    set->net[0] = keep_fd(bpf_program__fd(skel->progs.on_sock_send));
+    set->net[1] = keep_fd(bpf_program__fd(skel->progs.on_sock_recv));
+  }
   err = errno;
   bpf_link__destroy(iter);
   collector_bpf__destroy(skel);
-  if (set->iter_link < 0 || set->counts < 0 || set->hooks[n - 1] < 0) {
+  if (set->iter_link < 0 || set->counts < 0 || set->hooks[n - 1] < 0 ||
+      (has_net && set->net[1] < 0)) {
     st_bpf_set_close(set);
     return fail(error, err, "Keeping the BPF descriptors failed");
   }
@@ -204,10 +233,11 @@ st_bpf_set_load(StBpfSet *set, gboolean test_switches, GError **error)
 char *
 st_bpf_set_to_string(const StBpfSet *set)
 {
-  return g_strdup_printf("v1 iter=%d counts=%d hooks=%d,%d,%d deferred=%d old-rss=%d lock=%d "
-                         "keep=%" G_GUINT64_FORMAT,
+  return g_strdup_printf("v1 iter=%d counts=%d hooks=%d,%d,%d net=%d,%d deferred=%d old-rss=%d "
+                         "lock=%d keep=%" G_GUINT64_FORMAT,
                          set->iter_link, set->counts, set->hooks[0], set->hooks[1], set->hooks[2],
-                         set->deferred ? 1 : 0, set->old_rss ? 1 : 0, set->lock, set->keep);
+                         set->net[0], set->net[1], set->deferred ? 1 : 0, set->old_rss ? 1 : 0,
+                         set->lock, set->keep);
 }
 
 static gboolean
@@ -252,6 +282,16 @@ st_bpf_set_parse(const char *text, StBpfSet *set, GError **error)
       if (set->hooks[0] < 0)
         goto bad;
       seen |= 4;
+    } else if (strcmp(words[i], "net") == 0) {
+      g_auto(GStrv) h = g_strsplit(v, ",", -1);
+      if (g_strv_length(h) != 2)
+        goto bad;
+      for (guint k = 0; k < 2; k++) {
+        if (!parse_int(h[k], -1, &set->net[k]) || (set->net[k] >= 0 && set->net[k] < 3))
+          goto bad;
+      }
+      if ((set->net[0] < 0) != (set->net[1] < 0))
+        goto bad;
     } else if (strcmp(words[i], "deferred") == 0 && (!strcmp(v, "0") || !strcmp(v, "1"))) {
       set->deferred = v[0] == '1';
     } else if (strcmp(words[i], "old-rss") == 0 && (!strcmp(v, "0") || !strcmp(v, "1"))) {

@@ -9,7 +9,7 @@
  *
  * The hand-over is an environment variable the loader sets and the agent
  * takes (and removes) before it starts any thread:
- *   SMOOTHTASK_BPF="v1 iter=3 counts=4 hooks=5,6,7 deferred=1 old-rss=0 lock=8 keep=0"
+ *   SMOOTHTASK_BPF="v1 iter=3 counts=4 hooks=5,6,7 net=9,10 deferred=1 old-rss=0 lock=8 keep=0"
  *   SMOOTHTASK_BPF="refused <why, for the log>"
  */
 #pragma once
@@ -26,6 +26,8 @@ typedef struct {
   int counts;    /* the per-CPU syscall totals (cpu_counts) */
   /* The counting hooks, in attach order (exit, [switch], enter); -1 after. */
   int hooks[ST_BPF_MAX_HOOKS];
+  /* The network hooks (send, receive); -1 on kernels before 6.3. */
+  int net[2];
   gboolean deferred; /* syscalls counted per CPU, moved at context switch */
   gboolean old_rss;  /* the pre-6.2 RSS counter layout */
   int lock;          /* the per-user lock the loader took, or -1 */
@@ -33,6 +35,10 @@ typedef struct {
 } StBpfSet;
 
 void st_bpf_set_init(StBpfSet *set);
+/* Every descriptor slot of the set, and the kind of BPF object each must
+ * hold (NULL: the lock, a socket), for loops over them. */
+#define ST_BPF_N_FDS 8
+void st_bpf_set_slots(StBpfSet *set, int *slots[ST_BPF_N_FDS], const char *kinds[ST_BPF_N_FDS]);
 /* Closes every descriptor and resets the set. */
 void st_bpf_set_close(StBpfSet *set);
 

@@ -517,3 +517,23 @@ st_collector_free(StCollector *self)
   g_free(self->proc_root);
   g_free(self);
 }
+
+gboolean
+st_collector_can_count_net(StCollector *self)
+{
+  return self->backend != NULL && self->backend->set_net_counting != NULL;
+}
+
+gboolean
+st_collector_set_net_counting(StCollector *self, gboolean on, GError **error)
+{
+  if (!st_collector_can_count_net(self)) {
+    if (!on)
+      return TRUE;
+    g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_UNSUPPORTED,
+                "The %s backend cannot count network bytes per process here",
+                st_collector_get_backend_name(self));
+    return FALSE;
+  }
+  return self->backend->set_net_counting(self->backend, on, error);
+}

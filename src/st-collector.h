@@ -46,6 +46,9 @@ void st_collector_reset(StCollector *self);
  * FALSE with an error when the backend cannot count at all. */
 gboolean st_collector_set_syscall_counting(StCollector *self, gboolean on, GError **error);
 gboolean st_collector_can_count_syscalls(StCollector *self);
+/* The same for bytes per process on IP sockets (off after init). */
+gboolean st_collector_set_net_counting(StCollector *self, gboolean on, GError **error);
+gboolean st_collector_can_count_net(StCollector *self);
 /* Applications whose .desktop name and icon are remembered: bounded by
  * those seen lately, never by every id that ever appeared. */
 guint st_collector_get_n_cached_apps(StCollector *self);

@@ -138,6 +138,8 @@ json_processes(GString *s, const StSnapshot *snap, guint top)
     json_number(s, p->disk_read_per_s, 0);
     g_string_append(s, ",\"disk_write_bytes_per_s\":");
     json_number(s, p->disk_write_per_s, 0);
+    g_string_append(s, ",\"net_bytes_per_s\":");
+    json_number(s, p->net_per_s, 0);
     g_string_append_c(s, '}');
   }
 }

@@ -41,11 +41,15 @@ typedef struct {
   gboolean has_io;
   guint64 io_read_bytes;
   guint64 io_write_bytes;
+  /* Bytes sent and received on IP sockets by its live threads while the
+   * network hooks counted; valid with the sample's has_net. */
+  guint64 net_bytes;
 } StRawProcess;
 
 typedef struct {
   GArray *procs; /* of StRawProcess */
   gboolean has_syscalls;
+  gboolean has_net;       /* the network hooks are attached */
   guint64 syscalls_total; /* cumulative, all CPUs */
 } StRawSample;
 

@@ -34,6 +34,7 @@ add_thread(StRawProcess *proc, const struct st_task_rec *rec, guint64 page_size)
   proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec->exec_ns);
   proc->syscalls = sat_add(proc->syscalls, rec->syscalls);
   proc->stime_ns = sat_add(proc->stime_ns, rec->stime_ns);
+  proc->net_bytes = sat_add(proc->net_bytes, rec->net);
   if (rec->flags & ST_REC_IO) {
     proc->has_io = TRUE;
     proc->io_read_bytes = sat_add(proc->io_read_bytes, rec->io_read);

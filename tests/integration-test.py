@@ -152,6 +152,20 @@ class SmoothTaskTestCase(unittest.TestCase):
         self.children.append(child)
         return child
 
+    def start_net_sender(self, name):
+        """A program named `name` sending UDP datagrams to a closed loopback
+        port as fast as it can: the bytes are its alone (no receiver)."""
+        link = os.path.join(self.tmp, name)
+        os.symlink(sys.executable, link)
+        code = ("import socket\n"
+                "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "block = b'x' * 60000\n"
+                "while True:\n"
+                "    s.sendto(block, ('127.0.0.1', 9))\n")
+        child = subprocess.Popen([link, "-c", code])
+        self.children.append(child)
+        return child
+
     def start_busy_comm(self, comm):
         """A Python busy loop that renames its comm (which may hold '/')."""
         code = ("import ctypes; ctypes.CDLL(None).prctl(15, %r.encode(), 0, 0, 0)\n"
@@ -356,6 +370,28 @@ class AlertTest(SmoothTaskTestCase):
         time.sleep(4)
         new = [c for c in self.calls_for(child.pid) if c["replaces_id"] == 0]
         self.assertEqual(len(new), 1, self.notify_calls())
+        self.stop_agent()
+
+    def test_network_sender_one_notification(self):
+        # The network hooks are attached when the interfaces get busy, and
+        # the program behind the traffic is named once.
+        self.start_mock()
+        self.write_settings(process_network_threshold="20000000",
+                            process_cpu_threshold="100000.0")
+        self.start_agent()
+        if "network per process on demand" not in self.agent_log():
+            self.stop_agent()
+            self.skipTest("no per-process network counting here (BPF on Linux 6.3+):\n" +
+                          self.agent_log())
+        child = self.start_net_sender("st-net-sender")
+        calls = eventually(lambda: self.calls_for(child.pid), timeout=15)
+        self.assertEqual(len(calls), 1, self.agent_log())
+        self.assertIn("over the network", calls[0]["summary"])
+        self.assertIn("Counting network bytes per process", self.agent_log())
+        child.kill()
+        child.wait()
+        self.assertTrue(eventually(lambda: [c for c in self.calls_for(child.pid)
+                                            if "has exited" in c["body"]], timeout=6))
         self.stop_agent()
 
     def test_action_from_another_client_is_ignored(self):

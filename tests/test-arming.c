@@ -60,11 +60,44 @@ test_modes(void)
   g_assert_false(st_counting_mode_from_string("sometimes", &m));
 }
 
+/* The network hooks: attached at half the per-program threshold of all
+ * traffic, loopback counted both ways; held for the calm period; never
+ * when the alert is off or counting is "off". */
+static void
+test_network(void)
+{
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  StNetArming a = {20e6, 0};
+  gint64 t = 1000 * G_USEC_PER_SEC;
+
+  snap->net_receive_per_s = 1e6;
+  snap->net_send_per_s = 1e6;
+  snap->loopback_per_s = 0;
+  g_assert_false(st_net_arming_update(&a, ST_COUNTING_ON_DEMAND, snap, 0, t));
+  /* Two local programs streaming 5 MB/s: 10 MB/s charged, at the trigger. */
+  snap->loopback_per_s = 4e6;
+  g_assert_true(st_net_arming_update(&a, ST_COUNTING_ON_DEMAND, snap, 0, t));
+  snap->loopback_per_s = 0;
+  g_assert_true(st_net_arming_update(&a, ST_COUNTING_ON_DEMAND, snap, 0, t + 29 * G_USEC_PER_SEC));
+  g_assert_false(st_net_arming_update(&a, ST_COUNTING_ON_DEMAND, snap, 0, t + 31 * G_USEC_PER_SEC));
+  /* An alert still active keeps them. */
+  g_assert_true(st_net_arming_update(&a, ST_COUNTING_ON_DEMAND, snap, 1, t + 40 * G_USEC_PER_SEC));
+  /* Unknown is not a reason to attach. */
+  snap->net_receive_per_s = NAN;
+  g_assert_false(
+      st_net_arming_update(&a, ST_COUNTING_ON_DEMAND, snap, 0, t + 100 * G_USEC_PER_SEC));
+  g_assert_true(st_net_arming_update(&a, ST_COUNTING_ALWAYS, snap, 0, t));
+  g_assert_false(st_net_arming_update(&a, ST_COUNTING_OFF, snap, 1, t));
+  a.threshold = 0;
+  g_assert_false(st_net_arming_update(&a, ST_COUNTING_ALWAYS, snap, 1, t));
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/arming/on-demand", test_on_demand);
   g_test_add_func("/arming/modes", test_modes);
+  g_test_add_func("/arming/network", test_network);
   return g_test_run();
 }

@@ -17,6 +17,8 @@ test_round_trip(void)
   set.counts = 8;
   set.hooks[0] = 9;
   set.hooks[1] = 10;
+  set.net[0] = 12;
+  set.net[1] = 13;
   set.deferred = TRUE;
   set.lock = 11;
   set.keep = G_GUINT64_CONSTANT(1) << CAP_BPF_BIT;
@@ -28,6 +30,8 @@ test_round_trip(void)
   g_assert_cmpint(back.hooks[0], ==, 9);
   g_assert_cmpint(back.hooks[1], ==, 10);
   g_assert_cmpint(back.hooks[2], ==, -1);
+  g_assert_cmpint(back.net[0], ==, 12);
+  g_assert_cmpint(back.net[1], ==, 13);
   g_assert_true(back.deferred);
   g_assert_false(back.old_rss);
   g_assert_cmpint(back.lock, ==, 11);
@@ -53,6 +57,8 @@ test_rejects(void)
       "v1 iter=99999999999 counts=4 hooks=5,-1,-1",
       "v1 iter= counts=4 hooks=5,-1,-1",
       "v1 iter=3 counts=4 hooks=5,-1,-1 keep=-1",
+      "v1 iter=3 counts=4 hooks=5,-1,-1 net=6",
+      "v1 iter=3 counts=4 hooks=5,-1,-1 net=6,-1",
       "refused because",
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {

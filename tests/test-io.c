@@ -8,12 +8,18 @@
  * process) no more than 1 MiB of either. On a file system without storage
  * accounting (tmpfs: nothing is written to a disk) the test skips, saying
  * so.
+ *
+ * Network: two children move 256 MiB over a loopback TCP connection with the
+ * network hooks attached; each is charged 256 MiB (sent by one, received by
+ * the other) within 5%, the harness no more than 1 MiB. BPF only, Linux 6.3+.
  */
 #include "collector-or-skip.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -170,11 +176,121 @@ test_disk(gconstpointer data)
   g_assert_cmpfloat(self.read, <=, MIB);
 }
 
+#define NET_BYTES (256 * MIB)
+
+/* Sends (listen_fd < 0: connects to port) or receives NET_BYTES, reports,
+ * waits to be told to exit. */
+static void
+child_net(int listen_fd, int port, int report_fd, int hold_fd)
+{
+  g_autofree char *block = g_malloc0(MIB);
+  guint64 done = 0;
+  char b = 'n';
+  int fd;
+
+  if (listen_fd >= 0) {
+    fd = accept(listen_fd, NULL, NULL);
+    while (fd >= 0 && done < NET_BYTES) {
+      gssize n = read(fd, block, MIB);
+      if (n <= 0)
+        _exit(2);
+      done += (guint64)n;
+    }
+  } else {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((guint16)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+      _exit(1);
+    while (done < NET_BYTES) {
+      gssize n = write(fd, block, MIN(MIB, NET_BYTES - done));
+      if (n <= 0)
+        _exit(2);
+      done += (guint64)n;
+    }
+    shutdown(fd, SHUT_WR);
+  }
+  if (write(report_fd, &b, 1) != 1 || read(hold_fd, &b, 1) < 0)
+    _exit(6);
+  _exit(0);
+}
+
+static void
+test_network(void)
+{
+  g_autoptr(StCollector) c = collector_or_skip(ST_BACKEND_BPF);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GError) error = NULL;
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  socklen_t len = sizeof(addr);
+  gdouble charged[3] = {0, 0, 0};
+  pid_t pids[2];
+  int report[2], hold[2], lfd, done = 0;
+  char b;
+
+  if (c == NULL)
+    return;
+  if (!st_collector_can_count_net(c)) {
+    g_test_skip("this kernel has no socket length tracepoints (Linux 6.3)");
+    return;
+  }
+  g_assert_true(st_collector_set_net_counting(c, TRUE, &error));
+  g_assert_no_error(error);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint(lfd, >=, 0);
+  g_assert_no_errno(bind(lfd, (struct sockaddr *)&addr, sizeof(addr)));
+  g_assert_no_errno(listen(lfd, 1));
+  g_assert_no_errno(getsockname(lfd, (struct sockaddr *)&addr, &len));
+  g_assert_no_errno(pipe(report));
+  g_assert_no_errno(pipe(hold));
+  g_assert_true(st_collector_sample(c, mono_ns(), snap, NULL));
+  for (guint k = 0; k < 2; k++) {
+    pids[k] = fork();
+    g_assert_cmpint(pids[k], >=, 0);
+    if (pids[k] == 0) {
+      close(report[0]);
+      close(hold[1]);
+      child_net(k == 0 ? lfd : -1, ntohs(addr.sin_port), report[1], hold[0]);
+    }
+  }
+  close(lfd);
+  close(report[1]);
+  close(hold[0]);
+  g_unix_set_fd_nonblocking(report[0], TRUE, NULL);
+  for (guint n = 0; n < 240; n++) {
+    const StProcess *p;
+    g_usleep(SAMPLE_US);
+    while (read(report[0], &b, 1) == 1)
+      done++;
+    g_assert_true(st_collector_sample(c, mono_ns(), snap, NULL));
+    for (guint k = 0; k < 2; k++)
+      if ((p = st_snapshot_find(snap, pids[k])) != NULL && st_value_available(p->net_per_s))
+        charged[k] += p->net_per_s * snap->interval_s;
+    if ((p = st_snapshot_find(snap, getpid())) != NULL && st_value_available(p->net_per_s))
+      charged[2] += p->net_per_s * snap->interval_s;
+    if (done == 2 && n > 0)
+      break;
+  }
+  g_assert_cmpint(done, ==, 2);
+  close(hold[1]);
+  for (guint k = 0; k < 2; k++)
+    g_assert_cmpint(waitpid(pids[k], NULL, 0), ==, pids[k]);
+  g_assert_true(st_collector_set_net_counting(c, FALSE, NULL));
+  g_test_message("receiver charged %.1f MiB, sender %.1f MiB (moved %" G_GUINT64_FORMAT
+                 " MiB); harness %.2f MiB",
+                 charged[0] / MIB, charged[1] / MIB, NET_BYTES / MIB, charged[2] / MIB);
+  for (guint k = 0; k < 2; k++)
+    g_assert_cmpfloat(fabs(charged[k] - NET_BYTES), <=, 0.05 * NET_BYTES);
+  g_assert_cmpfloat(charged[2], <=, MIB);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_data_func("/io/disk/bpf", GINT_TO_POINTER(ST_BACKEND_BPF), test_disk);
   g_test_add_data_func("/io/disk/proc", GINT_TO_POINTER(ST_BACKEND_PROC), test_disk);
+  g_test_add_func("/io/network/bpf", test_network);
   return g_test_run();
 }
