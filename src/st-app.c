@@ -13,6 +13,7 @@
 #include "st-instance.h"
 #include "st-names.h"
 #include "st-notifier.h"
+#include "st-oom.h"
 #include "st-privileges.h"
 #include "st-psi.h"
 #include "st-settings.h"
@@ -47,6 +48,7 @@ struct _StApp {
   gboolean counting; /* the syscall hooks are attached */
   gboolean want_counting;
   guint counting_source; /* an idle that attaches or detaches them */
+  StOomWatch *oom;       /* who an OOM kill ended */
   StNetArming net_arming;
   gboolean net_counting; /* the network hooks are attached */
   gboolean want_net;
@@ -316,6 +318,39 @@ update_net_counting(StApp *self, gint64 now)
     self->net_source = g_idle_add(apply_net_counting, self);
 }
 
+/* One notification per process the kernel killed for memory, also in the
+ * D-Bus signal and the alert-command (metric "oom-kill"). */
+static void
+report_oom_kills(StApp *self)
+{
+  g_autoptr(GArray) victims = NULL;
+  guint unnamed = 0;
+
+  victims = st_oom_watch_update(self->oom, self->snapshot->oom_kills, self->snapshot, &unnamed);
+  if (unnamed > 0)
+    g_message("%u OOM kill(s) of no process of this user's that was listed", unnamed);
+  for (guint i = 0; i < victims->len; i++) {
+    const StOomVictim *v = &g_array_index(victims, StOomVictim, i);
+    g_autoptr(GDateTime) when = g_date_time_new_now_local();
+    g_autofree char *key = g_strdup_printf("oom/%d:%" G_GUINT64_FORMAT, v->pid, v->start_time);
+    g_auto(StNotificationText) text = {0};
+    StDecision d = {0};
+
+    st_format_oom_kill(v->name, v->comm, v->pid, v->rss_bytes, when, &text);
+    g_message("%s: %s", text.summary, text.plain);
+    d.kind = ST_DECISION_RAISE;
+    d.metric = ST_METRIC_OOM_KILL;
+    d.level = ST_LEVEL_CRITICAL;
+    d.subject = key + strlen("oom/");
+    d.name = v->name;
+    g_strlcpy(d.comm, v->comm, sizeof(d.comm));
+    d.pid = v->pid;
+    d.value = (gdouble)v->rss_bytes;
+    st_hooks_alert(self->hooks, &d, &text);
+    st_notifier_show(self->notifier, key, &text, NULL, FALSE, NULL, NULL);
+  }
+}
+
 static gboolean on_tick(gpointer data);
 
 /* At most one sample a second for stalls: several events in one second are
@@ -387,6 +422,7 @@ on_tick(gpointer data)
   self->n_samples++;
   self->snapshot->memory_stall_triggered = self->psi_fired;
   self->psi_fired = FALSE;
+  report_oom_kills(self);
   decisions = st_engine_evaluate(self->engine, self->snapshot, now);
   st_hooks_sample(self->hooks, self->snapshot, st_engine_get_n_active(self->engine));
   g_debug("Sample %" G_GUINT64_FORMAT " (%s): cpu %.1f%%, memory %.1f%%, %u processes, "
@@ -638,6 +674,7 @@ st_app_new(const StAppOptions *options, GError **error)
   g_debug("Cheapest syscall: %.0f ns in the kernel at least", self->arming.syscall_cost_ns);
   self->engine = st_engine_new();
   self->incidents = st_incidents_new();
+  self->oom = st_oom_watch_new((guint32)getuid());
   self->snapshot = st_snapshot_new();
   self->notifier = st_notifier_new(_("SmoothTask"), APP_ID);
   self->hooks = st_hooks_new(self->bus);
@@ -702,6 +739,7 @@ st_app_free(StApp *self)
   g_clear_pointer(&self->notifier, st_notifier_free);
   g_clear_pointer(&self->hooks, st_hooks_free);
   g_clear_pointer(&self->engine, st_engine_free);
+  g_clear_pointer(&self->oom, st_oom_watch_free);
   if (self->instance_lock > 0) /* set first thing in st_app_new */
     close(self->instance_lock);
   g_clear_pointer(&self->incidents, st_incidents_free);

@@ -434,6 +434,12 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
     snap->cpu_idle_percent = 100.0 - snap->cpu_busy_percent;
   }
   read_pressure(self, snap);
+  {
+    gssize n = st_read_whole_file(self->proc_fd, "vmstat", self->text);
+    if (n < 0 || !st_parse_vmstat_oom_kills((const char *)self->text->data, (gsize)n,
+                                            &snap->oom_kills, NULL))
+      snap->oom_kills = G_MAXUINT64;
+  }
   has_io = read_io_totals(self, &io);
   if (rates && has_io && self->prev_has_io) {
     snap->disk_read_per_s =

@@ -28,6 +28,7 @@ static const char *metric_names[ST_N_METRICS] = {
     "app-disk-read",
     "app-disk-write",
     "app-network",
+    "oom-kill",
 };
 
 const char *

@@ -37,6 +37,9 @@ typedef enum {
   ST_METRIC_APP_DISK_READ,
   ST_METRIC_APP_DISK_WRITE,
   ST_METRIC_APP_NETWORK,
+  /* An event, not a figure: the kernel killed a process for memory. Never
+   * evaluated by the engine; named in D-Bus signals and alert-command. */
+  ST_METRIC_OOM_KILL,
   ST_N_METRICS
 } StMetric;
 

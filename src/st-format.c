@@ -402,3 +402,34 @@ st_format_incident(const StDecision *const *primary, guint n_primary,
                        : level == ST_LEVEL_CRITICAL ? "dialog-error"
                                                     : "dialog-warning");
 }
+
+void
+st_format_oom_kill(const char *name, const char *comm, gint32 pid, guint64 rss_bytes,
+                   GDateTime *when, StNotificationText *out)
+{
+  g_autofree char *label = st_format_process_label(name, comm);
+  g_autofree char *at = g_date_time_format(when, "%H:%M");
+  GString *s = g_string_new(NULL);
+
+  /* Translators: a notification's title; %s is a program ("firefox was
+   * closed: out of memory"). */
+  out->summary = g_strdup_printf(_("%s was closed: out of memory"), label);
+  if (rss_bytes > 0) {
+    g_autofree char *held = g_format_size_full(rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
+    /* Translators: "The kernel ended firefox (pid 4242), which held 6.1 GiB,
+     * at 14:02 to free memory." */
+    g_string_append_printf(s,
+                           _("The kernel ended %s (pid %d), which held %s, at %s to free memory."),
+                           label, pid, held, at);
+  } else {
+    g_string_append_printf(s, _("The kernel ended %s (pid %d) at %s to free memory."), label, pid,
+                           at);
+  }
+  out->plain = g_string_free(s, FALSE);
+  out->body = g_markup_escape_text(out->plain, -1);
+  /* It has happened and cannot be undone: it stays until the user has seen
+   * it (GNOME keeps critical banners on screen). */
+  out->urgency = 2;
+  out->category = "device.error";
+  out->icon = g_strdup("dialog-error");
+}

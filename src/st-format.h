@@ -12,6 +12,10 @@
 G_BEGIN_DECLS
 
 void st_format_decision(const StDecision *d, StNotificationText *out);
+/* A process the kernel killed for memory: its name, pid, what it held
+ * (0: unknown) and when (local time). */
+void st_format_oom_kill(const char *name, const char *comm, gint32 pid, guint64 rss_bytes,
+                        GDateTime *when, StNotificationText *out);
 /* One notification for an incident: the alerts that speak for its
  * resources (the culprit's, one per resource, or the system's), then
  * context (system figures and pressure stalls on the same resources). */

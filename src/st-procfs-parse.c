@@ -436,3 +436,19 @@ st_parse_net_dev(const char *buf, gsize len, StIoTotals *out, GError **error)
   }
   return TRUE;
 }
+
+gboolean
+st_parse_vmstat_oom_kills(const char *buf, gsize len, guint64 *kills, GError **error)
+{
+  const char *end = buf + len;
+
+  for (const char *line = buf; line < end; line = next_line(line, end)) {
+    if (has_prefix(line, end, "oom_kill ")) {
+      Cursor c = {line + strlen("oom_kill "), end};
+      if (read_u64(&c, kills))
+        return TRUE;
+    }
+  }
+  g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_TRUNCATED, "/proc/vmstat: no oom_kill");
+  return FALSE;
+}

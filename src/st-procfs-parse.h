@@ -70,6 +70,8 @@ typedef gboolean (*StIsWholeDisk)(const char *name, gpointer data);
 /* /proc/diskstats: adds the whole disks' sectors read and written (x 512). */
 gboolean st_parse_diskstats(const char *buf, gsize len, StIsWholeDisk is_whole, gpointer data,
                             StIoTotals *out, GError **error);
+/* /proc/vmstat: the oom_kill counter (Linux 4.13). */
+gboolean st_parse_vmstat_oom_kills(const char *buf, gsize len, guint64 *kills, GError **error);
 /* /proc/net/dev: adds received and sent bytes. */
 gboolean st_parse_net_dev(const char *buf, gsize len, StIoTotals *out, GError **error);
 

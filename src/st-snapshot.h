@@ -89,6 +89,9 @@ typedef struct {
   gdouble net_send_per_s;
   gdouble loopback_per_s;
 
+  /* /proc/vmstat oom_kill: OOM kills since boot, G_MAXUINT64 when unknown. */
+  guint64 oom_kills;
+
   /* CPU time of processes that exited during the interval, when the backend
    * knows it (BPF), and the system CPU time no listed process accounts for.
    * NAN when unknown. */

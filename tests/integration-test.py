@@ -394,6 +394,73 @@ class AlertTest(SmoothTaskTestCase):
                                             if "has exited" in c["body"]], timeout=6))
         self.stop_agent()
 
+    def memory_cgroup(self, limit):
+        """A memory cgroup of `limit` bytes without swap (v2 or v1), removed at
+        the end; its cgroup.procs path, or None."""
+        name = "smoothtask-oom-%d" % os.getpid()
+        if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            with open("/sys/fs/cgroup/cgroup.controllers") as f:
+                if "memory" not in f.read().split():
+                    return None
+            path = os.path.join("/sys/fs/cgroup", name)
+            files = {"memory.max": limit, "memory.swap.max": 0}
+        elif os.path.isdir("/sys/fs/cgroup/memory"):
+            path = os.path.join("/sys/fs/cgroup/memory", name)
+            files = {"memory.limit_in_bytes": limit}
+        else:
+            return None
+        try:
+            os.mkdir(path)
+        except OSError:
+            return None
+        self.addCleanup(lambda: eventually(lambda: self.rmdir_quietly(path), timeout=5))
+        for k, v in files.items():
+            if os.path.exists(os.path.join(path, k)):
+                with open(os.path.join(path, k), "w") as f:
+                    f.write(str(v))
+        return os.path.join(path, "cgroup.procs")
+
+    @staticmethod
+    def rmdir_quietly(path):
+        try:
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+
+    def test_oom_kill_is_named(self):
+        # A program past its memory cgroup's limit is killed by the kernel:
+        # the user is told which, and what it held.
+        if os.getuid() != 0:
+            self.skipTest("making a memory cgroup needs root")
+        procs = self.memory_cgroup(96 << 20)
+        if procs is None:
+            self.skipTest("no memory cgroup can be made here")
+        self.start_mock()
+        self.write_settings()
+        self.start_agent()
+        link = os.path.join(self.tmp, "st-oom-hog")
+        os.symlink(sys.executable, link)
+        code = ("import os, time\n"
+                "open(%r, 'w').write(str(os.getpid()))\n"
+                "held = []\n"
+                "while True:\n"
+                "    held.append(bytearray(8 << 20))\n"
+                "    time.sleep(0.25)\n" % procs)
+        hog = subprocess.Popen([link, "-c", code])
+        self.children.append(hog)
+        self.assertEqual(hog.wait(timeout=30), -signal.SIGKILL, "not killed for memory")
+        calls = eventually(lambda: [c for c in self.notify_calls()
+                                    if "out of memory" in c["summary"]], timeout=5)
+        self.assertEqual(len(calls), 1, self.agent_log())
+        self.assertIn("st-oom-hog", calls[0]["summary"])
+        self.assertIn("(pid %d)" % hog.pid, calls[0]["body"])
+        self.assertIn("MiB", calls[0]["body"])
+        self.assertEqual(calls[0]["hints"].get("urgency"), 2)
+        self.stop_agent()
+
     def test_action_from_another_client_is_ignored(self):
         self.start_mock()
         self.write_settings()

@@ -1,0 +1,44 @@
+/* st-oom.h: which of the user's programs the kernel killed for memory.
+ *
+ * /proc/vmstat's oom_kill counts every OOM kill of the machine (the global
+ * OOM killer and memory-cgroup limits alike) and is readable by everyone.
+ * When it grows, the victims are the user's processes that were listed in
+ * the sample before and are gone now, largest first: the OOM killer picks
+ * by memory held (oom_score), and a kill ends a process within the same
+ * second. A kill with no such process (another user's, or one that lived
+ * less than a sample) is logged, never shown as someone's.
+ *
+ * Pure: the caller reads the counter and the clock.
+ */
+#pragma once
+
+#include "st-snapshot.h"
+
+G_BEGIN_DECLS
+
+#define ST_OOM_CANDIDATES 8
+
+typedef struct {
+  gint32 pid;
+  guint64 start_time;
+  guint32 uid;
+  char comm[16];
+  char *name; /* display name, owned */
+  char *app_id;
+  guint64 rss_bytes;
+} StOomVictim;
+
+typedef struct _StOomWatch StOomWatch;
+
+StOomWatch *st_oom_watch_new(guint32 uid);
+void st_oom_watch_free(StOomWatch *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StOomWatch, st_oom_watch_free)
+
+/* After each sample: kills is the oom_kill counter (G_MAXUINT64: unknown).
+ * Returns the victims found since the last call (an array of StOomVictim,
+ * empty most of the time; free with g_array_unref), *unnamed the kills
+ * none of the user's listed processes explains. */
+GArray *st_oom_watch_update(StOomWatch *self, guint64 kills, const StSnapshot *snap,
+                            guint *unnamed);
+
+G_END_DECLS

@@ -1,0 +1,100 @@
+/* test-oom.c: naming the victims of OOM kills from the counter and two
+ * samples, without a kernel. */
+#include "st-oom.h"
+
+#define MIB (G_GUINT64_CONSTANT(1) << 20)
+
+static void
+add(StSnapshot *snap, gint32 pid, guint32 uid, const char *name, guint64 rss)
+{
+  StProcess p = {0};
+  p.pid = pid;
+  p.uid = uid;
+  p.start_time = 100 + (guint64)pid;
+  g_strlcpy(p.comm, name, sizeof(p.comm));
+  p.display_name = g_intern_string(name);
+  p.rss_bytes = rss;
+  g_array_append_val(snap->processes, p);
+}
+
+static void
+test_victims(void)
+{
+  g_autoptr(StOomWatch) w = st_oom_watch_new(1000);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GArray) v = NULL;
+  guint unnamed;
+
+  add(snap, 10, 1000, "browser", 500 * MIB);
+  add(snap, 11, 1000, "editor", 100 * MIB);
+  add(snap, 12, 0, "database", 900 * MIB);
+  add(snap, 13, 1000, "make", 20 * MIB);
+  v = st_oom_watch_update(w, 5, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 0); /* the count so far is history */
+  g_clear_pointer(&v, g_array_unref);
+
+  /* make exits normally: no kill, nobody named. */
+  g_array_remove_index(snap->processes, 3);
+  v = st_oom_watch_update(w, 5, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 0);
+  g_clear_pointer(&v, g_array_unref);
+
+  /* One kill; the browser is gone: it was the victim, with what it held. */
+  g_array_remove_index(snap->processes, 0);
+  v = st_oom_watch_update(w, 6, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 1);
+  g_assert_cmpuint(unnamed, ==, 0);
+  g_assert_cmpint(g_array_index(v, StOomVictim, 0).pid, ==, 10);
+  g_assert_cmpstr(g_array_index(v, StOomVictim, 0).name, ==, "browser");
+  g_assert_cmpuint(g_array_index(v, StOomVictim, 0).rss_bytes, ==, 500 * MIB);
+  g_clear_pointer(&v, g_array_unref);
+
+  /* Another user's database is killed: not this user's to hear about. */
+  g_array_remove_index(snap->processes, 1);
+  v = st_oom_watch_update(w, 7, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 0);
+  g_assert_cmpuint(unnamed, ==, 1);
+  g_clear_pointer(&v, g_array_unref);
+
+  /* The pid reused by a new process: the old one is gone all the same. */
+  g_array_index(snap->processes, StProcess, 0).start_time += 1;
+  v = st_oom_watch_update(w, 8, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 1);
+  g_assert_cmpint(g_array_index(v, StOomVictim, 0).pid, ==, 11);
+  g_clear_pointer(&v, g_array_unref);
+
+  /* Unknown counter: nothing, and no false kill when it comes back. */
+  v = st_oom_watch_update(w, G_MAXUINT64, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 0);
+  g_clear_pointer(&v, g_array_unref);
+  v = st_oom_watch_update(w, 8, snap, &unnamed);
+  g_assert_cmpuint(v->len + unnamed, ==, 0);
+}
+
+/* Only the largest are remembered, and root hears of everyone's. */
+static void
+test_candidates(void)
+{
+  g_autoptr(StOomWatch) w = st_oom_watch_new(0);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GArray) v = NULL;
+  guint unnamed;
+
+  for (gint32 pid = 1; pid <= 40; pid++)
+    add(snap, pid, (guint32)pid, "p", (guint64)pid * MIB);
+  g_array_unref(st_oom_watch_update(w, 0, snap, &unnamed));
+  g_array_set_size(snap->processes, 0);
+  v = st_oom_watch_update(w, 2, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 2);
+  g_assert_cmpint(g_array_index(v, StOomVictim, 0).pid, ==, 40);
+  g_assert_cmpint(g_array_index(v, StOomVictim, 1).pid, ==, 39);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/oom/victims", test_victims);
+  g_test_add_func("/oom/candidates", test_candidates);
+  return g_test_run();
+}
