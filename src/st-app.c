@@ -8,6 +8,7 @@
 #include "st-engine.h"
 #include "st-format.h"
 #include "st-gap.h"
+#include "st-hook-switch.h"
 #include "st-hooks.h"
 #include "st-incident.h"
 #include "st-instance.h"
@@ -45,14 +46,10 @@ struct _StApp {
   StEngine *engine;
   StIncidents *incidents;
   StArming arming;
-  gboolean counting; /* the syscall hooks are attached */
-  gboolean want_counting;
-  guint counting_source; /* an idle that attaches or detaches them */
-  StOomWatch *oom;       /* who an OOM kill ended */
+  StHookSwitch syscall_hooks;
+  StOomWatch *oom; /* who an OOM kill ended */
   StNetArming net_arming;
-  gboolean net_counting; /* the network hooks are attached */
-  gboolean want_net;
-  guint net_source;
+  StHookSwitch net_hooks;
   StSettings *settings;
   StNotifier *notifier;
   StHooks *hooks;
@@ -247,75 +244,22 @@ measure_syscall_cost_ns(void)
   return MAX(best * 0.5, 10.0);
 }
 
-static gboolean
-apply_counting(gpointer data)
-{
-  StApp *self = data;
-  g_autoptr(GError) error = NULL;
-  gboolean on = self->want_counting;
-
-  self->counting_source = 0;
-  if (on == self->counting)
-    return G_SOURCE_REMOVE;
-  if (!st_collector_set_syscall_counting(self->collector, on, &error)) {
-    g_warning("Cannot %s counting system calls: %s", on ? "start" : "stop", error->message);
-    return G_SOURCE_REMOVE;
-  }
-  self->counting = on;
-  g_message(on ? "Counting system calls: a process or the system is spending time in the kernel"
-               : "Stopped counting system calls: calm for %d s",
-            (int)(ST_ARMING_CALM_US / G_USEC_PER_SEC));
-  return G_SOURCE_REMOVE;
-}
-
 /* Attaching costs milliseconds: done from an idle after the sample, off
- * its path. */
+ * its path (st-hook-switch.c). */
 static void
 update_counting(StApp *self, gint64 now)
 {
-  if (!st_collector_can_count_syscalls(self->collector))
-    return;
-  self->want_counting =
-      st_arming_update(&self->arming, self->snapshot,
-                       st_incidents_count_alerts(self->incidents, ST_RESOURCE_SYSCALLS), now);
-  if (self->want_counting != self->counting && self->counting_source == 0)
-    self->counting_source = g_idle_add(apply_counting, self);
-}
-
-static gboolean
-apply_net_counting(gpointer data)
-{
-  StApp *self = data;
-  g_autoptr(GError) error = NULL;
-  gboolean on = self->want_net;
-
-  self->net_source = 0;
-  if (on == self->net_counting)
-    return G_SOURCE_REMOVE;
-  if (!st_collector_set_net_counting(self->collector, on, &error)) {
-    g_warning("Cannot %s counting network bytes per process: %s", on ? "start" : "stop",
-              error->message);
-    return G_SOURCE_REMOVE;
-  }
-  self->net_counting = on;
-  g_message(on ? "Counting network bytes per process: the network is busy"
-               : "Stopped counting network bytes per process: calm for %d s",
-            (int)(ST_ARMING_CALM_US / G_USEC_PER_SEC));
-  return G_SOURCE_REMOVE;
-}
-
-/* The network hooks, on demand: from the interfaces' counters, which cost
- * nothing. */
-static void
-update_net_counting(StApp *self, gint64 now)
-{
-  if (!st_collector_can_count_net(self->collector))
-    return;
-  self->want_net =
-      st_net_arming_update(&self->net_arming, ST_COUNTING_ON_DEMAND, self->snapshot,
-                           st_incidents_count_alerts(self->incidents, ST_RESOURCE_NETWORK), now);
-  if (self->want_net != self->net_counting && self->net_source == 0)
-    self->net_source = g_idle_add(apply_net_counting, self);
+  if (st_collector_can_count_syscalls(self->collector))
+    st_hook_switch_want(
+        &self->syscall_hooks,
+        st_arming_update(&self->arming, self->snapshot,
+                         st_incidents_count_alerts(self->incidents, ST_RESOURCE_SYSCALLS), now));
+  /* The network hooks, from the interfaces' counters, which cost nothing. */
+  if (st_collector_can_count_net(self->collector))
+    st_hook_switch_want(
+        &self->net_hooks,
+        st_net_arming_update(&self->net_arming, ST_COUNTING_ON_DEMAND, self->snapshot,
+                             st_incidents_count_alerts(self->incidents, ST_RESOURCE_NETWORK), now));
 }
 
 /* One notification per process the kernel killed for memory, also in the
@@ -440,7 +384,6 @@ on_tick(gpointer data)
   for (guint i = 0; i < actions->len; i++)
     present(self, g_ptr_array_index(actions, i));
   update_counting(self, now);
-  update_net_counting(self, now);
   return G_SOURCE_CONTINUE;
 }
 
@@ -474,7 +417,6 @@ apply_settings(StSettings *settings, gpointer data)
   self->net_arming.threshold = config.threshold[ST_METRIC_PROCESS_NETWORK];
   if (self->snapshot != NULL) {
     update_counting(self, now_us());
-    update_net_counting(self, now_us());
   }
   /* Samples further apart than this did not watch in between. */
   config.max_gap_s = st_gap_max_s(interval);
@@ -670,7 +612,12 @@ st_app_new(const StAppOptions *options, GError **error)
     return NULL;
 
   self->arming.syscall_cost_ns = measure_syscall_cost_ns();
-  self->counting = st_collector_can_count_syscalls(self->collector);
+  st_hook_switch_init(&self->syscall_hooks, self->collector, st_collector_set_syscall_counting,
+                      "counting system calls",
+                      "a process or the system is spending time in the kernel",
+                      st_collector_can_count_syscalls(self->collector));
+  st_hook_switch_init(&self->net_hooks, self->collector, st_collector_set_net_counting,
+                      "counting network bytes per process", "the network is busy", FALSE);
   g_debug("Cheapest syscall: %.0f ns in the kernel at least", self->arming.syscall_cost_ns);
   self->engine = st_engine_new();
   self->incidents = st_incidents_new();
@@ -708,10 +655,8 @@ st_app_run(StApp *self)
   alrm.sa_handler = on_sigalrm;
   sigaction(SIGALRM, &alrm, NULL);
   /* Not counting until something makes it worth it (or as configured). */
-  if (self->counting && self->arming.mode != ST_COUNTING_ALWAYS) {
-    st_collector_set_syscall_counting(self->collector, FALSE, NULL);
-    self->counting = self->want_counting = FALSE;
-  }
+  if (self->arming.mode != ST_COUNTING_ALWAYS)
+    st_hook_switch_start_off(&self->syscall_hooks);
   /* The first sample is the baseline every rate is measured from. */
   if (!st_collector_sample(self->collector, sample_ns(), self->snapshot, &error))
     g_warning("Baseline sample failed: %s", error->message);
@@ -730,8 +675,8 @@ st_app_free(StApp *self)
   if (self == NULL)
     return;
   g_clear_handle_id(&self->timeout_id, g_source_remove);
-  g_clear_handle_id(&self->counting_source, g_source_remove);
-  g_clear_handle_id(&self->net_source, g_source_remove);
+  st_hook_switch_clear(&self->syscall_hooks);
+  st_hook_switch_clear(&self->net_hooks);
   g_clear_handle_id(&self->psi_tick_id, g_source_remove);
   g_clear_pointer(&self->psi, st_psi_free);
   for (guint i = 0; i < G_N_ELEMENTS(self->signal_ids); i++)

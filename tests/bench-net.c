@@ -86,8 +86,7 @@ main(int argc, char **argv)
   guint calm_links;
   int tx, rx;
 
-  if (!st_collector_init(c, &error) ||
-      g_strcmp0(st_collector_get_backend_name(c), "bpf") != 0) {
+  if (!st_collector_init(c, &error) || g_strcmp0(st_collector_get_backend_name(c), "bpf") != 0) {
     g_print("bench-net: needs the BPF collector (%s)\n",
             error != NULL ? error->message : "it fell back to /proc");
     return 0;

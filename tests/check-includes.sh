@@ -45,6 +45,7 @@ dump:               snapshot names
 support:            backend raw-sample privileges
 psi:
 oom:                snapshot
+hook-switch:        collector backend raw-sample arming snapshot
 gap:
 app:                *
 main:               *
