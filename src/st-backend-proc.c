@@ -28,9 +28,9 @@ typedef struct {
 } StBackendProc;
 
 /* Reads fd to its end, or until buf (of *size, grown when grow is set) is
- * full; NUL-terminates. -1 with errno on error. Closes fd. */
+ * full; NUL-terminates. -1 with errno on error. Closes fd unless keep. */
 static gssize
-read_all(int fd, char **buf, gsize *size, GByteArray *grow)
+read_fd(int fd, char **buf, gsize *size, GByteArray *grow, gboolean keep)
 {
   gsize total = 0;
 
@@ -51,7 +51,8 @@ read_all(int fd, char **buf, gsize *size, GByteArray *grow)
       continue;
     if (n < 0) {
       int saved = errno;
-      close(fd);
+      if (!keep)
+        close(fd);
       errno = saved;
       return -1;
     }
@@ -59,9 +60,29 @@ read_all(int fd, char **buf, gsize *size, GByteArray *grow)
       break;
     total += (gsize)n;
   }
-  close(fd);
+  if (!keep)
+    close(fd);
   (*buf)[total] = '\0';
   return (gssize)total;
+}
+
+static gssize
+read_all(int fd, char **buf, gsize *size, GByteArray *grow)
+{
+  return read_fd(fd, buf, size, grow, FALSE);
+}
+
+gssize
+st_reread_file(int fd, GByteArray *buf)
+{
+  char *data = (char *)buf->data;
+  gsize size = buf->len;
+
+  /* A /proc file read again from its start shows the figures of now: no
+   * path lookup, no open, no close. */
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return -1;
+  return read_fd(fd, &data, &size, buf, TRUE);
 }
 
 gssize

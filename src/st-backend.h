@@ -52,5 +52,7 @@ gssize st_read_small_file(int dirfd, const char *path, char *buf, gsize size);
 /* Reads a whole file of any length into buf (grown as needed, NUL-terminated;
  * its len is the capacity, not the length); -1 with errno on error. */
 gssize st_read_whole_file(int dirfd, const char *path, GByteArray *buf);
+/* The same for a file kept open: read again from its start. */
+gssize st_reread_file(int fd, GByteArray *buf);
 
 G_END_DECLS

@@ -12,6 +12,23 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The /proc files every sample reads, in this order. */
+enum {
+  KEPT_STAT,
+  KEPT_MEMINFO,
+  KEPT_PRESSURE_CPU,
+  KEPT_PRESSURE_MEMORY,
+  KEPT_PRESSURE_IO,
+  KEPT_DISKSTATS,
+  KEPT_NET_DEV,
+  KEPT_VMSTAT,
+  KEPT_N
+};
+static const char *const kept_paths[KEPT_N] = {
+    "stat",        "meminfo",   "pressure/cpu", "pressure/memory",
+    "pressure/io", "diskstats", "net/dev",      "vmstat",
+};
+
 struct _StCollector {
   /* What /proc lets this user see of others (hidepid=): the BPF backend
    * sees every task and must show no more. */
@@ -34,6 +51,8 @@ struct _StCollector {
   GArray *raw;      /* scratch, of StRawProcess */
   GByteArray *text; /* scratch for /proc/stat, which grows with the CPUs */
   gdouble clk_tck;  /* USER_HZ: the unit of /proc/stat */
+  /* The /proc files read every sample, kept open (see read_kept()). */
+  int kept[KEPT_N];
   StIoTotals prev_io;
   gboolean prev_has_io;
   GHashTable *whole_disks; /* device name -> whole disk or not, asked once */
@@ -71,6 +90,8 @@ st_collector_new(StBackendKind kind)
   self->kind = kind;
   self->proc_root = g_strdup(root != NULL ? root : "/proc");
   self->proc_fd = -1;
+  for (guint i = 0; i < KEPT_N; i++)
+    self->kept[i] = -1;
   self->accounts = st_accounts_new();
   self->apps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, app_info_free);
   self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
@@ -294,23 +315,43 @@ show_what_proc_shows(StCollector *self, StSnapshot *snap)
   }
 }
 
+/* One of the files every sample reads, into self->text: opened once and
+ * read again from its start (a path lookup, an open and a close less per
+ * file and sample). A failed read closes it; the next sample opens it
+ * again. */
+static gssize
+read_kept(StCollector *self, guint which)
+{
+  gssize n;
+
+  if (self->kept[which] < 0)
+    self->kept[which] = openat(self->proc_fd, kept_paths[which], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (self->kept[which] < 0)
+    return -1;
+  n = st_reread_file(self->kept[which], self->text);
+  if (n < 0) {
+    close(self->kept[which]);
+    self->kept[which] = -1;
+  }
+  return n;
+}
+
 static gboolean
 read_system(StCollector *self, StCpuTimes *cpu, StMemInfo *mem, GError **error)
 {
-  char buf[16384];
   gssize n;
 
   /* Not a fixed buffer: each CPU adds a line, and the interrupt line grows
    * with CPUs and devices (a 384-CPU machine overflows 16 KiB). */
-  n = st_read_whole_file(self->proc_fd, "stat", self->text);
+  n = read_kept(self, KEPT_STAT);
   if (n < 0 || !st_parse_cpu_times((const char *)self->text->data, (gsize)n, cpu, error)) {
     if (n < 0)
       g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/stat",
                   self->proc_root);
     return FALSE;
   }
-  n = st_read_small_file(self->proc_fd, "meminfo", buf, sizeof(buf));
-  if (n < 0 || !st_parse_meminfo(buf, (gsize)n, mem, error)) {
+  n = read_kept(self, KEPT_MEMINFO);
+  if (n < 0 || !st_parse_meminfo((const char *)self->text->data, (gsize)n, mem, error)) {
     if (n < 0)
       g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/meminfo",
                   self->proc_root);
@@ -351,11 +392,11 @@ read_io_totals(StCollector *self, StIoTotals *io)
   gssize n;
 
   memset(io, 0, sizeof(*io));
-  n = st_read_whole_file(self->proc_fd, "diskstats", self->text);
+  n = read_kept(self, KEPT_DISKSTATS);
   if (n < 0 ||
       !st_parse_diskstats((const char *)self->text->data, (gsize)n, is_whole_disk, self, io, NULL))
     return FALSE;
-  n = st_read_whole_file(self->proc_fd, "net/dev", self->text);
+  n = read_kept(self, KEPT_NET_DEV);
   return n >= 0 && st_parse_net_dev((const char *)self->text->data, (gsize)n, io, NULL);
 }
 
@@ -368,14 +409,12 @@ per_s(guint64 prev, guint64 cur, gdouble secs)
 static void
 read_pressure(StCollector *self, StSnapshot *snap)
 {
-  const char *files[] = {"pressure/cpu", "pressure/memory", "pressure/io"};
   gdouble some[3] = {NAN, NAN, NAN}, full[3] = {NAN, NAN, NAN};
-  char buf[512];
 
-  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
-    gssize n = st_read_small_file(self->proc_fd, files[i], buf, sizeof(buf));
+  for (guint i = 0; i < 3; i++) {
+    gssize n = read_kept(self, KEPT_PRESSURE_CPU + i);
     if (n > 0)
-      st_parse_pressure(buf, (gsize)n, &some[i], &full[i], NULL);
+      st_parse_pressure((const char *)self->text->data, (gsize)n, &some[i], &full[i], NULL);
   }
   snap->pressure_cpu_some = some[0];
   snap->pressure_memory_some = some[1];
@@ -435,7 +474,7 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
   }
   read_pressure(self, snap);
   {
-    gssize n = st_read_whole_file(self->proc_fd, "vmstat", self->text);
+    gssize n = read_kept(self, KEPT_VMSTAT);
     if (n < 0 || !st_parse_vmstat_oom_kills((const char *)self->text->data, (gsize)n,
                                             &snap->oom_kills, NULL))
       snap->oom_kills = G_MAXUINT64;
@@ -514,6 +553,9 @@ st_collector_free(StCollector *self)
   if (self->proc_fd >= 0)
     close(self->proc_fd);
   self->proc_fd = -1;
+  for (guint i = 0; i < KEPT_N; i++)
+    if (self->kept[i] >= 0)
+      close(self->kept[i]);
   st_accounts_free(self->accounts);
   g_hash_table_unref(self->apps);
   g_array_unref(self->raw);

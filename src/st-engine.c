@@ -60,7 +60,13 @@ struct _StEngine {
   gint64 last_now_us;
   gdouble last_interval_s; /* of the snapshot being evaluated */
   gint64 sample_us;        /* what one sample of it weighs in a window */
+  /* Metrics with an alert (pending or firing) when the sample began: for
+   * the others a figure under the threshold needs no lookup at all, which
+   * is nearly every process on every sample. */
+  guint32 alerting;
 };
+
+G_STATIC_ASSERT(ST_N_METRICS <= 32);
 
 #define FLAP_BASE_US (60 * G_USEC_PER_SEC)
 #define MAX_FLAPS    16
@@ -563,17 +569,29 @@ app_alerting(StEngine *self, const char *app_id, StMetric app_metric)
  * it lives on. Unknown is not zero: an unavailable value neither raises nor
  * clears, it only keeps the alert as it is. figure: what a text may quote of
  * this sample, when it differs from the value compared (a PSI trigger). */
+/* Under the threshold (or unknown) with no alert of this metric: nothing to
+ * start and nothing to mark seen, so no key to build or look up. */
+static inline gboolean
+may_alert(const StEngine *self, StMetric metric, gdouble value)
+{
+  return (self->alerting & (1u << metric)) != 0 || value >= self->config.threshold[metric];
+}
+
 static Alert *
 observe(StEngine *self, GPtrArray *out, StMetric metric, const char *subject, const StProcess *proc,
         gdouble value, gdouble figure, gint64 now_us)
 {
   const StEngineConfig *c = &self->config;
-  g_autofree char *key = g_strdup_printf("%s/%s", st_metric_to_string(metric), subject);
-  Alert *a = g_hash_table_lookup(self->alerts, key);
+  g_autofree char *key = NULL;
+  Alert *a;
   gdouble threshold = c->threshold[metric];
   gdouble clear_at = threshold * (1.0 - CLAMP(c->hysteresis_percent, 0.0, 100.0) / 100.0);
   StDecision *d;
 
+  if (!may_alert(self, metric, value))
+    return NULL;
+  key = g_strdup_printf("%s/%s", st_metric_to_string(metric), subject);
+  a = g_hash_table_lookup(self->alerts, key);
   if (a != NULL)
     a->seen = TRUE;
   if (!st_value_available(value))
@@ -659,9 +677,12 @@ begin_sample(StEngine *self, const StSnapshot *snap, gint64 now_us)
   self->sample_us =
       self->last_interval_s > 0 ? (gint64)(self->last_interval_s * G_USEC_PER_SEC) : G_USEC_PER_SEC;
 
+  self->alerting = 0;
   g_hash_table_iter_init(&iter, self->alerts);
-  while (g_hash_table_iter_next(&iter, NULL, &v))
+  while (g_hash_table_iter_next(&iter, NULL, &v)) {
     ((Alert *)v)->seen = FALSE;
+    self->alerting |= 1u << ((Alert *)v)->metric;
+  }
   return TRUE;
 }
 
@@ -717,18 +738,20 @@ observe_processes(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArr
   for (guint i = 0; i < snap->processes->len; i++) {
     const StProcess *p = &g_array_index(snap->processes, StProcess, i);
     const char *name = st_process_name(p);
-    char subject[48];
+    char subject[48] = "";
 
     /* An emptied process is not observed: its alert ends as exited, never
      * as "at 0% now". */
     if (st_engine_ignored(self->ignored, name, p->comm, p->exe, p->app_id) || process_emptied(p))
       continue;
-    g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
     for (StMetric m = ST_METRIC_PROCESS_CPU; m <= ST_METRIC_PROCESS_NETWORK; m++) {
       gdouble value = st_engine_process_value(m, snap, p);
-      if (!metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
+      /* Cheapest first: nearly every process is calm on every metric. */
+      if (!may_alert(self, m, value) || !metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
           app_alerting(self, p->app_id, m - ST_METRIC_PROCESS_CPU + ST_METRIC_APP_CPU))
         continue;
+      if (subject[0] == '\0')
+        g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
       observe(self, out, m, subject, p, value, value, now_us);
     }
   }
