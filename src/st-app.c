@@ -17,6 +17,7 @@
 #include "st-oom.h"
 #include "st-privileges.h"
 #include "st-psi.h"
+#include "st-session.h"
 #include "st-settings.h"
 
 #include <signal.h>
@@ -41,7 +42,7 @@ static const char *const monitor_apps[] = {
 
 struct _StApp {
   GMainLoop *loop;
-  GDBusConnection *bus; /* NULL without a session bus */
+  StSession *session; /* the bus and the name on it */
   StCollector *collector;
   StEngine *engine;
   StIncidents *incidents;
@@ -62,10 +63,6 @@ struct _StApp {
   guint timeout_id;
   guint interval_s;
   guint signal_ids[5];
-  guint name_id;
-  gulong bus_closed_id;
-  guint reconnect_id;
-  gint name_state;
   GHashTable *targets; /* incident key -> Target, for "Ignore" and "Snooze" */
   char *monitor_app;   /* desktop id of a system monitor, or NULL */
   guint64 n_samples;
@@ -74,8 +71,6 @@ struct _StApp {
 
 /* How long an exit waits for the server to take the withdrawals. */
 #define NOTIFIER_EXIT_TIMEOUT_MS 2000
-/* How often to look for a session bus that went away. */
-#define BUS_RETRY_S 2
 
 static void arm_timer(StApp *self);
 
@@ -460,111 +455,27 @@ on_sigalrm(int signo)
    * SIG_IGN, so that programs the agent starts get the default back. */
 }
 
-typedef enum { NAME_PENDING, NAME_OWNED, NAME_TAKEN } NameState;
-
+/* The session bus went away (bus NULL) or came back (st-session.c). */
 static void
-on_name_acquired(GDBusConnection *bus, const char *name, gpointer data)
-{
-  StApp *self = data;
-  self->name_state = NAME_OWNED;
-}
-
-static void
-on_name_lost(GDBusConnection *bus, const char *name, gpointer data)
-{
-  StApp *self = data;
-  /* Lost with a live connection: another agent has it. With a dead one,
-   * the bus went away: on_bus_closed deals with that. */
-  if (bus != NULL && !g_dbus_connection_is_closed(bus)) {
-    if (self->name_state == NAME_OWNED && self->loop != NULL) {
-      g_message("Another SmoothTask took %s: leaving it the session", name);
-      g_main_loop_quit(self->loop);
-    }
-    self->name_state = NAME_TAKEN;
-  }
-}
-
-static void on_bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error,
-                          gpointer data);
-static void drop_bus(StApp *self);
-
-/* Connects to the session bus and owns the agent's name: one agent per
- * session (autostart and the systemd user unit may both start one). Waits
- * for the answer: nothing runs yet. FALSE when another agent owns it. */
-static gboolean
-connect_bus(StApp *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  self->bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, &error);
-  if (self->bus == NULL) {
-    if (self->loop == NULL)
-      g_message("No session bus (%s): cannot check for another instance", error->message);
-    return TRUE;
-  }
-  if (g_dbus_connection_is_closed(self->bus)) {
-    g_clear_object(&self->bus);
-    return TRUE;
-  }
-  /* A bus that goes away must not take the agent with it: it reconnects. */
-  g_dbus_connection_set_exit_on_close(self->bus, FALSE);
-  self->bus_closed_id = g_signal_connect(self->bus, "closed", G_CALLBACK(on_bus_closed), self);
-  self->name_state = NAME_PENDING;
-  self->name_id =
-      g_bus_own_name_on_connection(self->bus, APP_ID, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                   on_name_acquired, on_name_lost, self, NULL);
-  while (self->name_state == NAME_PENDING && !g_dbus_connection_is_closed(self->bus))
-    g_main_context_iteration(NULL, TRUE);
-  if (g_dbus_connection_is_closed(self->bus)) {
-    drop_bus(self);
-    return TRUE;
-  }
-  return self->name_state != NAME_TAKEN;
-}
-
-static void
-drop_bus(StApp *self)
-{
-  g_clear_handle_id(&self->name_id, g_bus_unown_name);
-  if (self->bus != NULL)
-    g_clear_signal_handler(&self->bus_closed_id, self->bus);
-  if (self->hooks != NULL)
-    st_hooks_set_bus(self->hooks, NULL);
-  g_clear_object(&self->bus);
-}
-
-static gboolean
-try_reconnect(gpointer data)
+on_bus_changed(GDBusConnection *bus, gpointer data)
 {
   StApp *self = data;
 
-  if (!connect_bus(self)) {
-    g_message("Another SmoothTask owns %s now: leaving it the session", APP_ID);
-    g_main_loop_quit(self->loop);
-    self->reconnect_id = 0;
-    return G_SOURCE_REMOVE;
-  }
-  if (self->bus == NULL)
-    return G_SOURCE_CONTINUE;
-  g_message("Session bus back: %s owned again", APP_ID);
-  st_hooks_set_bus(self->hooks, self->bus);
+  if (self->hooks == NULL) /* still starting: the hooks take the bus then */
+    return;
+  st_hooks_set_bus(self->hooks, bus);
   /* The notifications went with the old bus: what is still wrong is shown
    * again. */
-  st_incidents_reshow(self->incidents);
-  self->reconnect_id = 0;
-  return G_SOURCE_REMOVE;
+  if (bus != NULL)
+    st_incidents_reshow(self->incidents);
 }
 
 static void
-on_bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error, gpointer data)
+on_name_lost(gpointer data)
 {
   StApp *self = data;
-
-  g_message("The session bus went away (%s): reconnecting",
-            error != NULL ? error->message : "closed");
-  drop_bus(self);
-  if (self->reconnect_id == 0)
-    self->reconnect_id = g_timeout_add_seconds(BUS_RETRY_S, try_reconnect, self);
+  if (self->loop != NULL)
+    g_main_loop_quit(self->loop);
 }
 
 StApp *
@@ -601,7 +512,8 @@ st_app_new(const StAppOptions *options, GError **error)
    * back rather than carry it for the whole session. */
   malloc_trim(0);
 #endif
-  if (!connect_bus(self)) {
+  self->session = st_session_new(APP_ID, on_bus_changed, on_name_lost, self);
+  if (!st_session_start(self->session)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "SmoothTask is already running");
     return NULL;
   }
@@ -624,7 +536,7 @@ st_app_new(const StAppOptions *options, GError **error)
   self->oom = st_oom_watch_new((guint32)getuid());
   self->snapshot = st_snapshot_new();
   self->notifier = st_notifier_new(_("SmoothTask"), APP_ID);
-  self->hooks = st_hooks_new(self->bus);
+  self->hooks = st_hooks_new(st_session_get_bus(self->session));
   st_notifier_set_action_func(self->notifier, on_action, self);
   st_notifier_set_closed_func(self->notifier, on_closed, self);
   for (const char *const *id = monitor_apps; *id != NULL && self->monitor_app == NULL; id++) {
@@ -693,8 +605,7 @@ st_app_free(StApp *self)
   g_clear_pointer(&self->snapshot, st_snapshot_free);
   g_clear_pointer(&self->loop, g_main_loop_unref);
   g_clear_pointer(&self->targets, g_hash_table_unref);
-  g_clear_handle_id(&self->reconnect_id, g_source_remove);
-  drop_bus(self);
+  g_clear_pointer(&self->session, st_session_free);
   g_free(self->monitor_app);
   g_free(self);
 }

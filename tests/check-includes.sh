@@ -44,6 +44,7 @@ settings:           engine-config arming snapshot
 dump:               snapshot names
 support:            backend raw-sample privileges
 psi:
+session:
 oom:                snapshot
 hook-switch:        collector backend raw-sample arming snapshot
 gap:
