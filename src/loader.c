@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,21 +63,24 @@ probe(const StBpfSet *set, guint64 keep)
     return errno;
   if (pid == 0) {
     char buf[4096];
+    /* An exit status holds 8 bits: kernel-internal errnos (524, ENOTSUPP)
+     * would arrive as something else. */
+#define PROBE_EXIT(e) _exit((e) > 0 && (e) < 256 ? (e) : EOPNOTSUPP)
     guint32 zero = 0;
     g_autofree void *values = NULL;
     int fd, link;
 
     if (!st_privileges_drop_except(keep, NULL))
-      _exit(EPERM);
+      PROBE_EXIT(EPERM);
     fd = bpf_iter_create(set->iter_link);
     if (fd < 0 || read(fd, buf, sizeof(buf)) < 0)
-      _exit(errno);
+      PROBE_EXIT(errno);
     values = g_malloc0(256 * 1024); /* per-CPU values, any CPU count */
     if (bpf_map_lookup_elem(set->counts, &zero, values) < 0)
-      _exit(errno);
+      PROBE_EXIT(errno);
     link = bpf_raw_tracepoint_open(NULL, set->hooks[0]);
     if (link < 0)
-      _exit(errno);
+      PROBE_EXIT(errno);
     _exit(0);
   }
   while (waitpid(pid, &status, 0) < 0) {
@@ -90,6 +94,54 @@ static int
 probe_cb(guint64 keep, gpointer data)
 {
   return probe(data, keep);
+}
+
+/* An agent that keeps a capability must be the one installed with the
+ * loader, root's and not writable by anyone else: a hard link of the loader
+ * elsewhere must not hand a capability to a binary of the caller's. */
+static gboolean
+agent_is_installed(const char *agent)
+{
+  struct stat st, dir;
+  return g_strcmp0(agent, BINDIR "/smoothtask") == 0 && stat(agent, &st) == 0 &&
+         stat(BINDIR, &dir) == 0 && st.st_uid == 0 && dir.st_uid == 0 &&
+         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && (dir.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* What an agent that keeps a capability may read from its caller: the
+ * session it runs in, never a path to code (GIO_EXTRA_MODULES,
+ * GDK_PIXBUF_MODULE_FILE and the like load modules into it). */
+static void
+keep_session_environment(void)
+{
+  const char *names[] = {"PATH",
+                         "HOME",
+                         "USER",
+                         "LOGNAME",
+                         "SHELL",
+                         "LANG",
+                         "LANGUAGE",
+                         "TZ",
+                         "DISPLAY",
+                         "WAYLAND_DISPLAY",
+                         "XAUTHORITY",
+                         "DBUS_SESSION_BUS_ADDRESS",
+                         "DESKTOP_SESSION",
+                         "GSETTINGS_BACKEND",
+                         "INVOCATION_ID",
+                         "JOURNAL_STREAM"};
+  g_auto(GStrv) env = g_get_environ();
+
+  clearenv();
+  for (guint i = 0; env[i] != NULL; i++) {
+    g_autofree char *name = g_strndup(env[i], strcspn(env[i], "="));
+    const char *value = env[i] + strlen(name) + (env[i][strlen(name)] == '=' ? 1 : 0);
+    gboolean keep = g_str_has_prefix(name, "LC_") || g_str_has_prefix(name, "XDG_");
+    for (guint k = 0; k < G_N_ELEMENTS(names) && !keep; k++)
+      keep = strcmp(name, names[k]) == 0;
+    if (keep)
+      (void)setenv(name, value, 1);
+  }
 }
 
 /* Only fds 0-2 and the set's survive exec. */
@@ -168,7 +220,12 @@ main(int argc, char **argv)
   } else if (lock >= 0) {
     set.lock = lock;
     keep = st_bpf_decide_privileges(probe_cb, &set, &failed);
-    if (keep == ST_BPF_NO_WAY) {
+    if (keep != ST_BPF_NO_WAY && keep != 0 && !agent_is_installed(agent)) {
+      why = g_strdup_printf("this kernel needs the agent to keep a capability, which only %s "
+                            "installed by root may",
+                            BINDIR "/smoothtask");
+      st_bpf_set_close(&set);
+    } else if (keep == ST_BPF_NO_WAY) {
       why = g_strdup_printf("this kernel does not let an unprivileged agent use its BPF "
                             "descriptors, even with CAP_BPF and CAP_PERFMON kept (%s)",
                             g_strerror(failed));
@@ -183,6 +240,8 @@ main(int argc, char **argv)
     return 127;
   }
   close_others(&set);
+  if (set.iter_link >= 0 && keep != 0)
+    keep_session_environment();
   if (setenv(ST_BPF_ENV, handoff, 1) != 0)
     return 127;
   argv[0] = agent;

@@ -132,6 +132,12 @@ settle(Settlement *s, guint metric, GHashTable *listed, GArray *charges)
       s->last[metric] = 0;
       return;
     }
+    /* A parent that is still there is the only one that can reap it: it
+     * was read before the reap, and grows in the next reading. Only a
+     * process whose parent has gone too may have been reparented higher
+     * up. */
+    if (s->depth == 0)
+      return;
     pid = c->ppid;
   }
 }
@@ -243,7 +249,11 @@ fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboole
     e->io_write = r->io_write_bytes;
   }
   c->has_io = r->has_io && (e->has_io || is_new);
-  c->d_own[NET] = advance(&e->net, r->net_bytes);
+  /* Network bytes live in each thread's storage and leave with it: a dip
+   * is for good, so the base follows the reading down (unlike CPU time,
+   * which moves to the group's total and must not come back as a spike). */
+  c->d_own[NET] = r->net_bytes > e->net ? r->net_bytes - e->net : 0;
+  e->net = r->net_bytes;
   e->has_io = r->has_io;
   e->syscalls_settled = e->syscalls_settled || r->syscalls_settled;
   c->threads_charged = MAX(r->n_threads, 1u);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -305,12 +306,17 @@ st_backend_bpf_claim_handoff(void)
                   "not using BPF",
                   *fds[i]);
         handed_refusal = g_strdup("smoothtask-loader handed descriptors that do not check");
-        st_bpf_set_init(&set);
+        /* Closed all the same: the lock among them must not stay held. */
+        st_bpf_set_close(&set);
         break;
       }
     }
     handed = set;
     handed_keep = set.keep;
+    /* The descriptors show every user's tasks: not to be taken from this
+     * process by its user through ptrace (/proc shows them no more). */
+    if (set.iter_link >= 0)
+      (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   }
   g_unsetenv(ST_BPF_ENV);
 }

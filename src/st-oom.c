@@ -10,6 +10,7 @@ struct _StOomWatch {
   guint64 kills;
   gboolean have_kills;
   GArray *candidates; /* of StOomVictim: the largest of the last sample */
+  guint64 waiting;    /* kills not explained yet: their victim may still be exiting */
 };
 
 static void
@@ -82,18 +83,20 @@ remember(StOomWatch *self, const StSnapshot *snap)
   }
 }
 
+/* A victim may still be listed while it exits: killed, its memory already
+ * taken back by the OOM reaper, or a zombie its parent has not reaped. */
 static gboolean
 still_there(const StSnapshot *snap, const StOomVictim *v)
 {
   const StProcess *p = st_snapshot_find(snap, v->pid);
-  return p != NULL && p->start_time == v->start_time;
+  return p != NULL && p->start_time == v->start_time && p->rss_bytes > 0;
 }
 
 GArray *
 st_oom_watch_update(StOomWatch *self, guint64 kills, const StSnapshot *snap, guint *unnamed)
 {
   GArray *out = victims_new();
-  guint64 new_kills = 0;
+  guint64 new_kills = 0, left;
 
   *unnamed = 0;
   if (kills != G_MAXUINT64) {
@@ -102,17 +105,21 @@ st_oom_watch_update(StOomWatch *self, guint64 kills, const StSnapshot *snap, gui
     self->kills = kills;
     self->have_kills = TRUE;
   }
+  left = new_kills + self->waiting;
   /* Largest first: the candidates are sorted so. */
-  for (guint i = 0; new_kills > 0 && i < self->candidates->len; i++) {
+  for (guint i = 0; left > 0 && i < self->candidates->len; i++) {
     StOomVictim *v = &g_array_index(self->candidates, StOomVictim, i);
     if (still_there(snap, v))
       continue;
     g_array_append_val(out, *v);
     /* Moved to out: the candidate array must not free its strings. */
     v->name = v->app_id = NULL;
-    new_kills--;
+    left--;
   }
-  *unnamed = (guint)MIN(new_kills, G_MAXUINT);
+  /* A kill counted before its victim was gone from the list is named in
+   * the next sample; one that waited already is nobody's we can see. */
+  *unnamed = (guint)MIN(left > new_kills ? left - new_kills : 0, G_MAXUINT);
+  self->waiting = left - *unnamed;
   remember(self, snap);
   return out;
 }

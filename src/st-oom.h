@@ -3,10 +3,14 @@
  * /proc/vmstat's oom_kill counts every OOM kill of the machine (the global
  * OOM killer and memory-cgroup limits alike) and is readable by everyone.
  * When it grows, the victims are the user's processes that were listed in
- * the sample before and are gone now, largest first: the OOM killer picks
- * by memory held (oom_score), and a kill ends a process within the same
- * second. A kill with no such process (another user's, or one that lived
- * less than a sample) is logged, never shown as someone's.
+ * the sample before and are gone now (or left with no memory: exiting),
+ * largest first: the OOM killer picks by memory held (oom_score). A kill
+ * whose victim is still listed waits one sample. A kill with no such
+ * process (another user's, or one that lived less than a sample) is
+ * logged, never shown as someone's. The counter is the machine's: on a
+ * machine shared by several users, another user's kill in the same second
+ * as a large process of this user's ending on its own would be taken for
+ * this user's (docs/configuration.md says so).
  *
  * Pure: the caller reads the counter and the clock.
  */

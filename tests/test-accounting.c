@@ -62,7 +62,7 @@ add(Fixture *fx, gint32 pid, gint32 ppid, guint64 own_ms, guint64 children_ms)
 static void
 fold(Fixture *fx)
 {
-  StRawSample raw = {fx->procs, FALSE, 0};
+  StRawSample raw = {.procs = fx->procs, .has_net = TRUE};
   st_collector_fold(fx->accounts, fx->have_prev, &raw, SEC, no_names, NULL, fx->snap);
   fx->have_prev = TRUE;
   g_array_set_size(fx->procs, 0);
@@ -74,6 +74,14 @@ percent(Fixture *fx, gint32 pid)
   const StProcess *p = st_snapshot_find(fx->snap, pid);
   g_assert_nonnull(p);
   return p->cpu_percent;
+}
+
+static void
+set_net(Fixture *fx, gint32 pid, guint64 bytes)
+{
+  for (guint i = 0; i < fx->procs->len; i++)
+    if (g_array_index(fx->procs, StRawProcess, i).pid == pid)
+      g_array_index(fx->procs, StRawProcess, i).net_bytes = bytes;
 }
 
 static gdouble
@@ -207,6 +215,59 @@ test_reparented(Fixture *fx, gconstpointer data)
   g_assert_cmpfloat_with_epsilon(percent(fx, 600), 20.0, 0.01);
 }
 
+/* A child reaped by its parent after the parent was read, while the
+ * grandparent's total grew from an unrelated child: the settlement waits
+ * for the parent, never lands on the grandparent (who would then be
+ * charged nothing for its own child, and the parent the child twice). */
+static void
+test_parent_alive_is_the_only_receiver(Fixture *fx, gconstpointer data)
+{
+  add(fx, 700, 1, 0, 0);   /* shell */
+  add(fx, 701, 700, 0, 0); /* make */
+  add(fx, 702, 701, 0, 0); /* cc */
+  add(fx, 703, 700, 0, 0); /* another job of the shell */
+  fold(fx);
+  add(fx, 700, 1, 0, 0);
+  add(fx, 701, 700, 0, 0);
+  add(fx, 702, 701, 300, 0);
+  add(fx, 703, 700, 400, 0);
+  fold(fx);
+  /* cc reaped after make was read; the job ends and the shell reaps it. */
+  add(fx, 700, 1, 0, 450);
+  add(fx, 701, 700, 0, 0);
+  fold(fx);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 700), 5.0, 0.01);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 701), 0.0, 0.01);
+  add(fx, 700, 1, 0, 450);
+  add(fx, 701, 700, 0, 320);
+  fold(fx);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 701), 2.0, 0.01);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 700), 0.0, 0.01);
+}
+
+/* Network bytes leave with the thread that moved them: after a dip the
+ * process's new bytes count from the dip, not from the old high. */
+static void
+test_network_after_thread_exit(Fixture *fx, gconstpointer data)
+{
+  add(fx, 800, 1, 0, 0);
+  set_net(fx, 800, 0);
+  fold(fx);
+  add(fx, 800, 1, 0, 0);
+  set_net(fx, 800, 10000000);
+  fold(fx);
+  g_assert_cmpfloat_with_epsilon(st_snapshot_find(fx->snap, 800)->net_per_s, 10e6, 1);
+  /* The sending thread exited; the main thread sent 2 MB. */
+  add(fx, 800, 1, 0, 0);
+  set_net(fx, 800, 2000000);
+  fold(fx);
+  g_assert_cmpfloat_with_epsilon(st_snapshot_find(fx->snap, 800)->net_per_s, 0, 1);
+  add(fx, 800, 1, 0, 0);
+  set_net(fx, 800, 5000000);
+  fold(fx);
+  g_assert_cmpfloat_with_epsilon(st_snapshot_find(fx->snap, 800)->net_per_s, 3e6, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -219,5 +280,7 @@ main(int argc, char **argv)
   ADD("/accounting/unplaced-settlement-expires", test_unplaced_settlement_expires);
   ADD("/accounting/zombie", test_zombie);
   ADD("/accounting/reparented", test_reparented);
+  ADD("/accounting/parent-alive-is-the-only-receiver", test_parent_alive_is_the_only_receiver);
+  ADD("/accounting/network-after-thread-exit", test_network_after_thread_exit);
   return g_test_run();
 }

@@ -49,8 +49,13 @@ test_victims(void)
   g_assert_cmpuint(g_array_index(v, StOomVictim, 0).rss_bytes, ==, 500 * MIB);
   g_clear_pointer(&v, g_array_unref);
 
-  /* Another user's database is killed: not this user's to hear about. */
+  /* Another user's database is killed: not this user's to hear about. The
+   * kill waits a sample for a victim of this user's, then is nobody's. */
   g_array_remove_index(snap->processes, 1);
+  v = st_oom_watch_update(w, 7, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 0);
+  g_assert_cmpuint(unnamed, ==, 0);
+  g_clear_pointer(&v, g_array_unref);
   v = st_oom_watch_update(w, 7, snap, &unnamed);
   g_assert_cmpuint(v->len, ==, 0);
   g_assert_cmpuint(unnamed, ==, 1);
@@ -69,6 +74,38 @@ test_victims(void)
   g_clear_pointer(&v, g_array_unref);
   v = st_oom_watch_update(w, 8, snap, &unnamed);
   g_assert_cmpuint(v->len + unnamed, ==, 0);
+}
+
+/* The kill is counted while its victim is still listed (exiting with its
+ * memory, or not reaped yet): named in the next sample. One already left
+ * with no memory counts as gone. */
+static void
+test_victim_still_exiting(void)
+{
+  g_autoptr(StOomWatch) w = st_oom_watch_new(1000);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  GArray *v;
+  guint unnamed;
+
+  add(snap, 20, 1000, "hog", 900 * MIB);
+  add(snap, 21, 1000, "shell", 5 * MIB);
+  g_array_unref(st_oom_watch_update(w, 1, snap, &unnamed));
+  v = st_oom_watch_update(w, 2, snap, &unnamed);
+  g_assert_cmpuint(v->len + unnamed, ==, 0);
+  g_array_unref(v);
+  g_array_remove_index(snap->processes, 0);
+  v = st_oom_watch_update(w, 2, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 1);
+  g_assert_cmpint(g_array_index(v, StOomVictim, 0).pid, ==, 20);
+  g_array_unref(v);
+
+  add(snap, 22, 1000, "big", 800 * MIB);
+  g_array_unref(st_oom_watch_update(w, 2, snap, &unnamed));
+  g_array_index(snap->processes, StProcess, 1).rss_bytes = 0; /* a zombie now */
+  v = st_oom_watch_update(w, 3, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 1);
+  g_assert_cmpint(g_array_index(v, StOomVictim, 0).pid, ==, 22);
+  g_array_unref(v);
 }
 
 /* Only the largest are remembered, and root hears of everyone's. */
@@ -96,5 +133,6 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/oom/victims", test_victims);
   g_test_add_func("/oom/candidates", test_candidates);
+  g_test_add_func("/oom/victim-still-exiting", test_victim_still_exiting);
   return g_test_run();
 }
