@@ -236,6 +236,10 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
   __builtin_memcpy(rec.comm, leader->comm, sizeof(rec.comm));
   if (task == leader) {
     rec.flags |= ST_REC_LEADER;
+    /* Exited (its children went to a reaper already): it receives nothing
+     * any more. */
+    if (task->exit_state != 0)
+      rec.flags |= ST_REC_EXITED;
     rec.uid = task->real_cred->uid.val;
     rec.dead_exec_ns = task->signal->sum_sched_runtime;
     rec.stime_ns += task->signal->stime;

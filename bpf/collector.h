@@ -13,6 +13,7 @@
 
 #define ST_REC_LEADER 0x1u /* this thread is its group's leader: rss, uid, dead_ns valid */
 #define ST_REC_IO     0x4u /* io_read, io_write valid (task I/O accounting is built in) */
+#define ST_REC_EXITED 0x8u /* leader only: the process has exited (a zombie not yet reaped) */
 
 #define ST_AF_INET  2
 #define ST_AF_INET6 10

@@ -35,6 +35,7 @@ typedef struct {
   guint64 d_stime;
   guint threads_charged;
   gboolean has_io;
+  gboolean exited; /* a zombie: it receives nothing, its children went up */
 } Charge;
 
 /* A process whose last reading must be taken back from whoever received it. */
@@ -132,11 +133,11 @@ settle(Settlement *s, guint metric, GHashTable *listed, GArray *charges)
       s->last[metric] = 0;
       return;
     }
-    /* A parent that is still there is the only one that can reap it: it
+    /* A parent that is still alive is the only one that can reap it: it
      * was read before the reap, and grows in the next reading. Only a
-     * process whose parent has gone too may have been reparented higher
-     * up. */
-    if (s->depth == 0)
+     * process whose parent has exited (gone, or a zombie) may have been
+     * reparented higher up. */
+    if (s->depth == 0 && !c->exited)
       return;
     pid = c->ppid;
   }
@@ -258,6 +259,7 @@ fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboole
   e->syscalls_settled = e->syscalls_settled || r->syscalls_settled;
   c->threads_charged = MAX(r->n_threads, 1u);
   c->ppid = r->ppid;
+  c->exited = r->exited;
   /* Read one by one over a pass that takes milliseconds under load: a
    * process read later in this pass than in the last one would otherwise
    * get a longer interval's work in the sample's. */

@@ -132,6 +132,7 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   out->cpu_children_ns = (st.cutime_ticks + st.cstime_ticks) * self->tick_ns;
   out->stime_ns = st.stime_ticks * self->tick_ns;
   out->rss_bytes = resident * self->page_size;
+  out->exited = st.state == 'Z' || st.state == 'X';
   /* Only one's own processes' I/O is readable (root: all); not trying the
    * others saves an open() that would fail each. */
   if (self->uid == 0 || sb.st_uid == self->uid) {

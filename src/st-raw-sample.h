@@ -35,6 +35,9 @@ typedef struct {
   /* The process has exited (a zombie not yet reaped) and its syscalls went
    * to its parent's syscalls_children already. */
   gboolean syscalls_settled;
+  /* It has exited: a zombie its parent has not reaped. Its children were
+   * reparented; it receives nothing any more. */
+  gboolean exited;
   /* Bytes read from and written to storage, cumulative: the process's own
    * and, mixed in by the kernel, its reaped children's. Valid with has_io
    * (/proc/PID/io is readable only for one's own processes). */

@@ -47,6 +47,7 @@ add_thread(StRawProcess *proc, const struct st_task_rec *rec, guint64 page_size)
     proc->cpu_children_ns = rec->child_exec_ns;
     proc->syscalls_children = rec->child_syscalls;
     proc->syscalls_settled = (rec->flags & ST_REC_SETTLED) != 0;
+    proc->exited = (rec->flags & ST_REC_EXITED) != 0;
     proc->rss_bytes = page_size != 0 && rec->rss_pages > G_MAXUINT64 / page_size
                           ? G_MAXUINT64
                           : rec->rss_pages * page_size;
