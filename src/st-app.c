@@ -50,6 +50,7 @@ struct _StApp {
   StHookSwitch syscall_hooks;
   StOomWatch *oom; /* who an OOM kill ended */
   StNetArming net_arming;
+  StCalm calm;
   StHookSwitch net_hooks;
   StSettings *settings;
   StNotifier *notifier;
@@ -290,6 +291,29 @@ report_oom_kills(StApp *self)
   }
 }
 
+/* Reading every process is most of a sample's cost: only when something is
+ * going on or within reach (st_calm_needs_processes()). */
+static gboolean
+wants_processes(StApp *self)
+{
+  const char *why = NULL;
+  gboolean busy = self->psi_fired || self->syscall_hooks.on || self->syscall_hooks.want ||
+                  self->net_hooks.on || self->net_hooks.want;
+
+  self->snapshot->memory_stall_triggered = self->psi_fired;
+  if (!busy && st_arming_needs_processes(&self->arming, self->snapshot)) {
+    busy = TRUE;
+    why = "the kernel time leaves room for a syscall storm";
+  }
+  if (!busy)
+    busy = st_engine_needs_processes(self->engine, self->snapshot, &why);
+  if (st_calm_needs_processes(&self->calm, self->snapshot, busy)) {
+    g_debug("Reading the processes%s%s", why != NULL ? ": " : "", why != NULL ? why : "");
+    return TRUE;
+  }
+  return FALSE;
+}
+
 static gboolean on_tick(gpointer data);
 
 /* At most one sample a second for stalls: several events in one second are
@@ -354,14 +378,16 @@ on_tick(gpointer data)
     self->next_snooze_end =
         st_settings_prune_snoozes(self->settings, g_get_real_time() / G_USEC_PER_SEC);
 
-  if (!st_collector_sample(self->collector, sample_ns(), self->snapshot, &error)) {
+  if (!st_collector_sample_system(self->collector, sample_ns(), self->snapshot, &error) ||
+      (wants_processes(self) &&
+       !st_collector_sample_processes(self->collector, self->snapshot, &error))) {
     g_warning("Sample failed: %s", error->message);
     return G_SOURCE_CONTINUE;
   }
   self->n_samples++;
-  self->snapshot->memory_stall_triggered = self->psi_fired;
   self->psi_fired = FALSE;
-  report_oom_kills(self);
+  if (self->snapshot->processes_fresh)
+    report_oom_kills(self);
   decisions = st_engine_evaluate(self->engine, self->snapshot, now);
   st_hooks_sample(self->hooks, self->snapshot, st_engine_get_n_active(self->engine));
   g_debug("Sample %" G_GUINT64_FORMAT " (%s): cpu %.1f%%, memory %.1f%%, %u processes, "
@@ -422,6 +448,7 @@ apply_settings(StSettings *settings, gpointer data)
   if (interval != self->interval_s) {
     g_message("Sampling every %u s", interval);
     self->interval_s = interval;
+    self->calm.interval_s = interval;
     if (self->timeout_id != 0)
       arm_timer(self);
   }

@@ -50,6 +50,29 @@ st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,
 }
 
 gboolean
+st_arming_needs_processes(const StArming *self, const StSnapshot *snap)
+{
+  gdouble kernel = snap->cpu_system_percent * snap->n_cpus;
+
+  if (self->mode != ST_COUNTING_ON_DEMAND || self->process_threshold <= 0)
+    return FALSE;
+  return !st_value_available(kernel) || kernel >= trigger_percent(self, self->process_threshold);
+}
+
+gboolean
+st_calm_needs_processes(StCalm *self, const StSnapshot *snap, gboolean busy)
+{
+  guint every = MAX(1u, ST_CALM_REFRESH_S / MAX(self->interval_s, 1u));
+  gboolean oom = snap->oom_kills != self->oom_kills || self->oom_again;
+  gboolean need = busy || oom || self->since + 1 >= every;
+
+  self->oom_again = snap->oom_kills != self->oom_kills;
+  self->oom_kills = snap->oom_kills;
+  self->since = need ? 0 : self->since + 1;
+  return need;
+}
+
+gboolean
 st_net_arming_update(StNetArming *self, StCountingMode mode, const StSnapshot *snap,
                      guint n_network_alerts, gint64 now_us)
 {

@@ -42,7 +42,12 @@ struct _StCollector {
 
   gboolean have_prev;
   guint64 prev_ns;
+  guint64 interval_start_ns; /* of the sample being taken; 0: no rates */
   StCpuTimes prev_cpu;
+  StVmStat prev_vm;
+  /* The last sample that read the processes. */
+  gboolean have_prev_procs;
+  guint64 procs_ns;
   guint64 prev_syscalls;
   gboolean prev_has_syscalls;
   StAccounts *accounts;
@@ -51,6 +56,7 @@ struct _StCollector {
   GArray *raw;      /* scratch, of StRawProcess */
   GByteArray *text; /* scratch for /proc/stat, which grows with the CPUs */
   gdouble clk_tck;  /* USER_HZ: the unit of /proc/stat */
+  guint64 page_size;
   /* The /proc files read every sample, kept open (see read_kept()). */
   int kept[KEPT_N];
   StIoTotals prev_io;
@@ -98,6 +104,8 @@ st_collector_new(StBackendKind kind)
   self->text = g_byte_array_new();
   self->whole_disks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   self->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? (gdouble)sysconf(_SC_CLK_TCK) : 100.0;
+  self->page_size = sysconf(_SC_PAGESIZE) > 0 ? (guint64)sysconf(_SC_PAGESIZE) : 4096;
+  self->prev_vm = (StVmStat){G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64};
   return self;
 }
 
@@ -168,6 +176,7 @@ void
 st_collector_reset(StCollector *self)
 {
   self->have_prev = FALSE;
+  self->have_prev_procs = FALSE;
   st_accounts_reset(self->accounts);
 }
 
@@ -421,31 +430,70 @@ read_pressure(StCollector *self, StSnapshot *snap)
   snap->pressure_io_full = full[2];
 }
 
-gboolean
-st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError **error)
+/* Block-layer and page-cache counters: a bound on what any one program
+ * can be charged for, see StSnapshot. */
+static void
+block_rates(StCollector *self, const StVmStat *vm, StSnapshot *snap)
 {
-  StRawSample raw = {self->raw, FALSE, 0};
+  gboolean known = vm->pgpgin_kib != G_MAXUINT64 && vm->pgpgout_kib != G_MAXUINT64 &&
+                   vm->nr_dirtied != G_MAXUINT64 && self->prev_vm.pgpgin_kib != G_MAXUINT64 &&
+                   self->prev_vm.pgpgout_kib != G_MAXUINT64 &&
+                   self->prev_vm.nr_dirtied != G_MAXUINT64;
+
+  snap->block_read_per_s = snap->block_write_per_s = NAN;
+  if (!known || !(snap->interval_s > 0))
+    return;
+  snap->block_read_per_s = per_s(self->prev_vm.pgpgin_kib, vm->pgpgin_kib, snap->interval_s) * 1024;
+  snap->block_write_per_s =
+      per_s(self->prev_vm.pgpgout_kib, vm->pgpgout_kib, snap->interval_s) * 1024 +
+      per_s(self->prev_vm.nr_dirtied, vm->nr_dirtied, snap->interval_s) * (gdouble)self->page_size;
+}
+
+static void
+system_cpu(StCollector *self, const StCpuTimes *cpu, gboolean rates, StSnapshot *snap)
+{
+  if (!rates ||
+      !st_cpu_times_delta(&self->prev_cpu, cpu, &snap->cpu_busy_percent, &snap->cpu_user_percent,
+                          &snap->cpu_system_percent, &snap->cpu_idle_percent)) {
+    snap->cpu_busy_percent = snap->cpu_user_percent = NAN;
+    snap->cpu_system_percent = snap->cpu_idle_percent = NAN;
+  } else if (cpu->n_cpus == self->prev_cpu.n_cpus) {
+    /* User and system time are sampled at each tick: a program that runs
+     * between ticks is missed or over-counted, seconds apart from the exact
+     * runtime the processes show. Idle time is measured, not sampled, on
+     * tickless kernels: busy is the wall time the CPUs were not idle. */
+    gdouble not_busy =
+        (gdouble)((cpu->idle + cpu->iowait + cpu->steal) -
+                  MIN(self->prev_cpu.idle + self->prev_cpu.iowait + self->prev_cpu.steal,
+                      cpu->idle + cpu->iowait + cpu->steal)) /
+        self->clk_tck;
+    gdouble busy = 100.0 * (1.0 - not_busy / (snap->interval_s * snap->n_cpus));
+    snap->cpu_busy_percent = CLAMP(busy, 0.0, 100.0);
+    snap->cpu_idle_percent = 100.0 - snap->cpu_busy_percent;
+  }
+}
+
+gboolean
+st_collector_sample_system(StCollector *self, guint64 now_ns, StSnapshot *snap, GError **error)
+{
   StCpuTimes cpu;
   StMemInfo mem;
   StIoTotals io;
-  guint64 interval_ns;
+  StVmStat vm;
   gboolean rates, has_io;
+  gssize n;
 
   g_return_val_if_fail(self->backend != NULL, FALSE);
 
   if (!read_system(self, &cpu, &mem, error))
     return FALSE;
-  g_array_set_size(self->raw, 0);
-  if (!self->backend->read(self->backend, &raw, error))
-    return FALSE;
-
   /* A clock that did not move gives no rate; the monotonic clock never goes
    * backwards, but a caller's fake clock might. */
-  interval_ns = self->have_prev && now_ns > self->prev_ns ? now_ns - self->prev_ns : 0;
-  rates = interval_ns > 0;
+  self->interval_start_ns = self->have_prev && now_ns > self->prev_ns ? self->prev_ns : 0;
+  rates = self->interval_start_ns > 0;
 
   snap->timestamp_ns = now_ns;
-  snap->interval_s = (gdouble)interval_ns / 1e9;
+  snap->interval_s = rates ? (gdouble)(now_ns - self->prev_ns) / 1e9 : 0;
   snap->backend = self->backend->name;
   snap->n_cpus = cpu.n_cpus > 0 ? cpu.n_cpus : 1;
   snap->mem_total_bytes = mem.total_bytes;
@@ -453,32 +501,14 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
   snap->mem_used_bytes = mem.total_bytes - mem.available_bytes;
   snap->swap_total_bytes = mem.swap_total_bytes;
   snap->swap_used_bytes = mem.swap_total_bytes - mem.swap_free_bytes;
-  if (!rates ||
-      !st_cpu_times_delta(&self->prev_cpu, &cpu, &snap->cpu_busy_percent, &snap->cpu_user_percent,
-                          &snap->cpu_system_percent, &snap->cpu_idle_percent)) {
-    snap->cpu_busy_percent = snap->cpu_user_percent = NAN;
-    snap->cpu_system_percent = snap->cpu_idle_percent = NAN;
-  } else if (cpu.n_cpus == self->prev_cpu.n_cpus) {
-    /* User and system time are sampled at each tick: a program that runs
-     * between ticks is missed or over-counted, seconds apart from the exact
-     * runtime the processes show. Idle time is measured, not sampled, on
-     * tickless kernels: busy is the wall time the CPUs were not idle. */
-    gdouble not_busy =
-        (gdouble)((cpu.idle + cpu.iowait + cpu.steal) -
-                  MIN(self->prev_cpu.idle + self->prev_cpu.iowait + self->prev_cpu.steal,
-                      cpu.idle + cpu.iowait + cpu.steal)) /
-        self->clk_tck;
-    gdouble busy = 100.0 * (1.0 - not_busy / (snap->interval_s * snap->n_cpus));
-    snap->cpu_busy_percent = CLAMP(busy, 0.0, 100.0);
-    snap->cpu_idle_percent = 100.0 - snap->cpu_busy_percent;
-  }
+  snap->resident_bound_bytes = mem.resident_bound_bytes;
+  system_cpu(self, &cpu, rates, snap);
   read_pressure(self, snap);
-  {
-    gssize n = read_kept(self, KEPT_VMSTAT);
-    if (n < 0 || !st_parse_vmstat_oom_kills((const char *)self->text->data, (gsize)n,
-                                            &snap->oom_kills, NULL))
-      snap->oom_kills = G_MAXUINT64;
-  }
+  n = read_kept(self, KEPT_VMSTAT);
+  if (n < 0 || !st_parse_vmstat((const char *)self->text->data, (gsize)n, &vm, NULL))
+    vm = (StVmStat){G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64};
+  snap->oom_kills = vm.oom_kills;
+  block_rates(self, &vm, snap);
   has_io = read_io_totals(self, &io);
   if (rates && has_io && self->prev_has_io) {
     snap->disk_read_per_s =
@@ -492,36 +522,74 @@ st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError 
     snap->disk_read_per_s = snap->disk_write_per_s = NAN;
     snap->net_receive_per_s = snap->net_send_per_s = snap->loopback_per_s = NAN;
   }
+  /* Counted by the hooks, read with the processes: unknown until then. */
   snap->syscalls_per_s = NAN;
-  if (rates && raw.has_syscalls && self->prev_has_syscalls &&
-      raw.syscalls_total >= self->prev_syscalls)
-    snap->syscalls_per_s = (gdouble)(raw.syscalls_total - self->prev_syscalls) / snap->interval_s;
+  snap->unattributed_cpu_percent = NAN;
+  snap->processes_fresh = FALSE;
 
-  st_collector_fold(self->accounts, self->have_prev, &raw, interval_ns, resolve_name, self, snap);
+  self->have_prev = TRUE;
+  self->prev_ns = now_ns;
+  self->prev_cpu = cpu;
+  self->prev_io = io;
+  self->prev_has_io = has_io;
+  self->prev_vm = vm;
+  self->now_ns = now_ns;
+  return TRUE;
+}
+
+gboolean
+st_collector_sample_processes(StCollector *self, StSnapshot *snap, GError **error)
+{
+  StRawSample raw = {self->raw, FALSE, 0};
+  guint64 now_ns = self->now_ns;
+  guint64 interval_ns;
+  gdouble secs;
+
+  g_return_val_if_fail(self->backend != NULL && self->have_prev, FALSE);
+
+  g_array_set_size(self->raw, 0);
+  if (!self->backend->read(self->backend, &raw, error))
+    return FALSE;
+  /* Rates of processes cover the time since they were last read, which is
+   * longer than the system's interval after samples that did not read them. */
+  interval_ns = self->have_prev_procs && now_ns > self->procs_ns ? now_ns - self->procs_ns : 0;
+  secs = (gdouble)interval_ns / 1e9;
+  if (interval_ns > 0 && raw.has_syscalls && self->prev_has_syscalls &&
+      raw.syscalls_total >= self->prev_syscalls)
+    snap->syscalls_per_s = (gdouble)(raw.syscalls_total - self->prev_syscalls) / secs;
+
+  st_collector_fold(self->accounts, self->have_prev_procs, &raw, interval_ns, resolve_name, self,
+                    snap);
   if (self->uid != 0)
     show_what_proc_shows(self, snap);
-  self->now_ns = now_ns;
   st_snapshot_group_apps(snap, describe_app, self);
   prune_apps(self);
 
-  snap->unattributed_cpu_percent = NAN;
-  if (rates && st_value_available(snap->cpu_busy_percent)) {
-    /* What the process table does not explain: time of processes that lived
-     * and died between two samples, as percent of one CPU. */
+  /* What the process table does not explain: time of processes that lived
+   * and died between two samples, as percent of one CPU. Only when the
+   * processes' interval is the system's. */
+  if (interval_ns > 0 && self->procs_ns == self->interval_start_ns &&
+      st_value_available(snap->cpu_busy_percent)) {
     gdouble listed = 0;
     for (guint i = 0; i < snap->processes->len; i++)
       listed += g_array_index(snap->processes, StProcess, i).cpu_percent;
     snap->unattributed_cpu_percent = MAX(0.0, snap->cpu_busy_percent * snap->n_cpus - listed);
   }
+  snap->processes_fresh = TRUE;
+  snap->processes_ns = now_ns;
 
-  self->have_prev = TRUE;
-  self->prev_ns = now_ns;
-  self->prev_cpu = cpu;
+  self->have_prev_procs = TRUE;
+  self->procs_ns = now_ns;
   self->prev_syscalls = raw.syscalls_total;
   self->prev_has_syscalls = raw.has_syscalls;
-  self->prev_io = io;
-  self->prev_has_io = has_io;
   return TRUE;
+}
+
+gboolean
+st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError **error)
+{
+  return st_collector_sample_system(self, now_ns, snap, error) &&
+         st_collector_sample_processes(self, snap, error);
 }
 
 gboolean

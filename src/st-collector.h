@@ -36,8 +36,17 @@ guint64 st_collector_kept_privileges(void);
 const char *st_collector_get_backend_name(StCollector *self);
 const char *st_collector_get_fallback_reason(StCollector *self);
 /* Fills snap; now_ns is CLOCK_MONOTONIC. The first sample after init is a
- * baseline: its rates are NAN and its interval 0. */
+ * baseline: its rates are NAN and its interval 0. Same as the two calls
+ * below, one after the other. */
 gboolean st_collector_sample(StCollector *self, guint64 now_ns, StSnapshot *snap, GError **error);
+/* A sample in two halves: the system's figures, from a few /proc files,
+ * and then, when the caller wants them (st_figures_need_processes()), the
+ * processes and applications, whose rates cover the time since they were
+ * last read. Without the second call, snap keeps the tables it had and
+ * processes_fresh is FALSE. */
+gboolean st_collector_sample_system(StCollector *self, guint64 now_ns, StSnapshot *snap,
+                                    GError **error);
+gboolean st_collector_sample_processes(StCollector *self, StSnapshot *snap, GError **error);
 /* Forget the previous reading, e.g. after a suspend: the next sample is a new
  * baseline instead of a rate over hours. */
 void st_collector_reset(StCollector *self);

@@ -1,6 +1,7 @@
 /* st-engine.c: the alert state machine. Pure: see st-engine.h. */
 #define G_LOG_DOMAIN "smoothtask-engine"
 #include "st-engine.h"
+#include "st-figures.h"
 #include "st-names.h"
 
 #include <string.h>
@@ -164,85 +165,20 @@ st_engine_get_n_active(StEngine *self)
   return g_hash_table_size(self->alerts);
 }
 
+gboolean
+st_engine_needs_processes(StEngine *self, const StSnapshot *snap, const char **why)
+{
+  if (g_hash_table_size(self->alerts) > 0) {
+    *why = "an alert is pending or firing";
+    return TRUE;
+  }
+  return st_figures_need_processes(&self->config, snap, why);
+}
+
 guint
 st_engine_get_n_tracked(StEngine *self)
 {
   return g_hash_table_size(self->alerts) + g_hash_table_size(self->history);
-}
-
-static gboolean
-metric_enabled(const StEngineConfig *c, StMetric metric)
-{
-  if (!c->enabled || metric >= ST_N_METRICS || !(c->threshold[metric] > 0))
-    return FALSE;
-  if (metric == ST_METRIC_PRESSURE_IO)
-    return TRUE;
-  switch (st_metric_per_process(metric)) {
-    case ST_METRIC_PROCESS_CPU:
-      return c->cpu_enabled;
-    case ST_METRIC_PROCESS_MEMORY:
-      return c->memory_enabled;
-    case ST_METRIC_PROCESS_SYSCALLS:
-      return c->syscalls_enabled;
-    case ST_METRIC_PROCESS_DISK_READ:
-    case ST_METRIC_PROCESS_DISK_WRITE:
-    case ST_METRIC_PROCESS_NETWORK:
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
-static gdouble
-app_value(StMetric metric, const StSnapshot *snap, const StAppGroup *app)
-{
-  switch (metric) {
-    case ST_METRIC_APP_CPU:
-      return app->cpu_percent;
-    case ST_METRIC_APP_MEMORY:
-      if (snap->mem_total_bytes == 0)
-        return NAN;
-      return 100.0 * (gdouble)app->rss_bytes / (gdouble)snap->mem_total_bytes;
-    case ST_METRIC_APP_DISK_READ:
-      return app->disk_read_per_s;
-    case ST_METRIC_APP_DISK_WRITE:
-      return app->disk_write_per_s;
-    case ST_METRIC_APP_NETWORK:
-      return app->net_per_s;
-    default:
-      return app->syscalls_per_s;
-  }
-}
-
-static gdouble
-system_value(StMetric metric, const StSnapshot *snap)
-{
-  switch (metric) {
-    case ST_METRIC_CPU:
-      return snap->cpu_busy_percent;
-    case ST_METRIC_MEMORY:
-      return st_snapshot_mem_used_percent(snap);
-    case ST_METRIC_SYSCALLS:
-      return snap->syscalls_per_s;
-    case ST_METRIC_PRESSURE_CPU:
-      return snap->pressure_cpu_some;
-    case ST_METRIC_PRESSURE_MEMORY:
-      /* A PSI trigger fired: at least a threshold's worth of stall in the
-       * last second, whatever the 10 s average says yet. */
-      if (snap->memory_stall_triggered && st_value_available(snap->pressure_memory_some))
-        return MAX(snap->pressure_memory_some, 100.0);
-      return snap->pressure_memory_some;
-    case ST_METRIC_PRESSURE_IO:
-      return snap->pressure_io_full;
-    case ST_METRIC_DISK_READ:
-      return snap->disk_read_per_s;
-    case ST_METRIC_DISK_WRITE:
-      return snap->disk_write_per_s;
-    case ST_METRIC_NETWORK:
-      return snap->net_receive_per_s + snap->net_send_per_s; /* NAN if either is */
-    default:
-      return NAN;
-  }
 }
 
 static void
@@ -369,7 +305,7 @@ process_figure(StEngine *self, StMetric per_proc, const StSnapshot *snap, const 
   a = g_hash_table_lookup(self->alerts, key);
   if (a != NULL && a->samples->len > 0)
     return alert_figure(a, self->config.threshold[per_proc], NULL);
-  return st_engine_process_value(per_proc, snap, p);
+  return st_figure_process(per_proc, snap, p);
 }
 
 /* The worst non-ignored processes for a metric, skipping one pid, each
@@ -692,11 +628,11 @@ observe_system(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray 
   const StEngineConfig *c = &self->config;
 
   for (StMetric m = ST_METRIC_CPU; m <= ST_METRIC_NETWORK; m++) {
-    gdouble value = system_value(m, snap);
+    gdouble value = st_figure_system(m, snap);
     /* A PSI trigger counts as 100 to raise; the text quotes the stall. */
     gdouble figure = m == ST_METRIC_PRESSURE_MEMORY ? snap->pressure_memory_some : value;
     /* Unknown is not zero: an unavailable figure neither raises nor clears. */
-    if (!metric_enabled(c, m) || snoozed(c, m, NULL, now_us))
+    if (!st_metric_enabled(c, m) || snoozed(c, m, NULL, now_us))
       continue; /* withdrawn below, as not seen */
     observe(self, out, m, "system", NULL, value, figure, now_us);
   }
@@ -719,9 +655,9 @@ observe_apps(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray *o
     as_proc.pid = g->main_pid;
     as_proc.display_name = g->name;
     for (StMetric m = ST_METRIC_APP_CPU; m <= ST_METRIC_APP_NETWORK; m++) {
-      gdouble value = app_value(m, snap, g);
+      gdouble value = st_figure_app(m, snap, g);
       Alert *a;
-      if (!metric_enabled(c, m) || snoozed(c, m, g->name, now_us))
+      if (!st_metric_enabled(c, m) || snoozed(c, m, g->name, now_us))
         continue;
       a = observe(self, out, m, subject, &as_proc, value, value, now_us);
       if (a != NULL && a->icon == NULL)
@@ -745,15 +681,31 @@ observe_processes(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArr
     if (st_engine_ignored(self->ignored, name, p->comm, p->exe, p->app_id) || process_emptied(p))
       continue;
     for (StMetric m = ST_METRIC_PROCESS_CPU; m <= ST_METRIC_PROCESS_NETWORK; m++) {
-      gdouble value = st_engine_process_value(m, snap, p);
+      gdouble value = st_figure_process(m, snap, p);
       /* Cheapest first: nearly every process is calm on every metric. */
-      if (!may_alert(self, m, value) || !metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
+      if (!may_alert(self, m, value) || !st_metric_enabled(c, m) || snoozed(c, m, name, now_us) ||
           app_alerting(self, p->app_id, m - ST_METRIC_PROCESS_CPU + ST_METRIC_APP_CPU))
         continue;
       if (subject[0] == '\0')
         g_snprintf(subject, sizeof(subject), "%d:%" G_GUINT64_FORMAT, p->pid, p->start_time);
       observe(self, out, m, subject, p, value, value, now_us);
     }
+  }
+}
+
+/* A sample that did not read the processes says nothing of them: their
+ * alerts stay as they are. */
+static void
+keep_programs(StEngine *self)
+{
+  GHashTableIter iter;
+  gpointer v;
+
+  g_hash_table_iter_init(&iter, self->alerts);
+  while (g_hash_table_iter_next(&iter, NULL, &v)) {
+    Alert *a = v;
+    if (st_engine_is_process_metric(a->metric) || st_engine_is_app_metric(a->metric))
+      a->seen = TRUE;
   }
 }
 
@@ -772,9 +724,9 @@ withdraw_unseen(StEngine *self, const StSnapshot *snap, gint64 now_us, GPtrArray
       continue;
     if (a->notified) {
       const StProcess *now = st_snapshot_find(snap, a->pid);
-      gboolean gone = st_engine_is_process_metric(a->metric) && metric_enabled(c, a->metric) &&
+      gboolean gone = st_engine_is_process_metric(a->metric) && st_metric_enabled(c, a->metric) &&
                       (now == NULL || now->start_time != a->start_time || process_emptied(now));
-      if (st_engine_is_app_metric(a->metric) && metric_enabled(c, a->metric)) {
+      if (st_engine_is_app_metric(a->metric) && st_metric_enabled(c, a->metric)) {
         const StAppGroup *g = st_snapshot_find_app(snap, strchr(k, '/') + 1 + strlen("app:"));
         gone = g == NULL || app_emptied(g);
       }
@@ -853,33 +805,15 @@ st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us)
   if (!begin_sample(self, snap, now_us))
     return out;
   observe_system(self, snap, now_us, out);
-  observe_apps(self, snap, now_us, out);
-  observe_processes(self, snap, now_us, out);
+  if (snap->processes_fresh) {
+    observe_apps(self, snap, now_us, out);
+    observe_processes(self, snap, now_us, out);
+  } else {
+    keep_programs(self);
+  }
   withdraw_unseen(self, snap, now_us, out);
-  forget_history(self, snap, now_us);
+  if (snap->processes_fresh)
+    forget_history(self, snap, now_us);
   name_offenders(self, snap, out);
   return out;
-}
-
-gdouble
-st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc)
-{
-  switch (st_metric_per_process(metric)) {
-    case ST_METRIC_PROCESS_CPU:
-      return proc->cpu_percent;
-    case ST_METRIC_PROCESS_MEMORY:
-      if (snap->mem_total_bytes == 0)
-        return NAN;
-      return 100.0 * (gdouble)proc->rss_bytes / (gdouble)snap->mem_total_bytes;
-    case ST_METRIC_PROCESS_SYSCALLS:
-      return proc->syscalls_per_s;
-    case ST_METRIC_PROCESS_DISK_READ:
-      return proc->disk_read_per_s;
-    case ST_METRIC_PROCESS_DISK_WRITE:
-      return proc->disk_write_per_s;
-    case ST_METRIC_PROCESS_NETWORK:
-      return proc->net_per_s;
-    default:
-      return NAN;
-  }
 }

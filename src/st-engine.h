@@ -84,13 +84,13 @@ void st_engine_set_config(StEngine *self, const StEngineConfig *config);
  * a GPtrArray of StDecision (owned by the array). */
 GPtrArray *st_engine_evaluate(StEngine *self, const StSnapshot *snap, gint64 now_us);
 guint st_engine_get_n_active(StEngine *self);
+/* Whether a sample must read the processes: an alert is pending or firing,
+ * or its system figures leave a program within reach of a threshold
+ * (st_figures_need_processes()). why: static text for the log. */
+gboolean st_engine_needs_processes(StEngine *self, const StSnapshot *snap, const char **why);
 /* Entries kept between samples (alerts and their history): bounded by what
  * is alive, never by what ever lived. */
 guint st_engine_get_n_tracked(StEngine *self);
-
-/* The figure of one process for a per-process metric (CPU %, RSS % of RAM,
- * syscalls/s); NAN when unavailable. */
-gdouble st_engine_process_value(StMetric metric, const StSnapshot *snap, const StProcess *proc);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StEngine, st_engine_free)
 

@@ -131,6 +131,7 @@ gboolean
 st_parse_meminfo(const char *buf, gsize len, StMemInfo *out, GError **error)
 {
   const char *end = buf + len;
+  guint64 anon = 0, mapped = 0;
   struct {
     const char *key;
     guint64 *dest;
@@ -140,6 +141,8 @@ st_parse_meminfo(const char *buf, gsize len, StMemInfo *out, GError **error)
       {"MemAvailable:", &out->available_bytes, FALSE},
       {"SwapTotal:", &out->swap_total_bytes, FALSE},
       {"SwapFree:", &out->swap_free_bytes, FALSE},
+      {"AnonPages:", &anon, FALSE},
+      {"Mapped:", &mapped, FALSE},
   };
 
   g_return_val_if_fail(out != NULL, FALSE);
@@ -170,6 +173,8 @@ st_parse_meminfo(const char *buf, gsize len, StMemInfo *out, GError **error)
     out->available_bytes = out->total_bytes;
   if (out->swap_free_bytes > out->swap_total_bytes)
     out->swap_free_bytes = out->swap_total_bytes;
+  out->resident_bound_bytes =
+      keys[4].seen && keys[5].seen && anon <= G_MAXUINT64 - mapped ? anon + mapped : G_MAXUINT64;
   return TRUE;
 }
 
@@ -438,17 +443,40 @@ st_parse_net_dev(const char *buf, gsize len, StIoTotals *out, GError **error)
 }
 
 gboolean
-st_parse_vmstat_oom_kills(const char *buf, gsize len, guint64 *kills, GError **error)
+st_parse_vmstat(const char *buf, gsize len, StVmStat *out, GError **error)
 {
   const char *end = buf + len;
+  struct {
+    const char *key;
+    guint64 *dest;
+  } keys[] = {
+      {"oom_kill ", &out->oom_kills},
+      {"pgpgin ", &out->pgpgin_kib},
+      {"pgpgout ", &out->pgpgout_kib},
+      {"nr_dirtied ", &out->nr_dirtied},
+  };
+  guint found = 0;
 
-  for (const char *line = buf; line < end; line = next_line(line, end)) {
-    if (has_prefix(line, end, "oom_kill ")) {
-      Cursor c = {line + strlen("oom_kill "), end};
-      if (read_u64(&c, kills))
-        return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
+    *keys[i].dest = G_MAXUINT64;
+  for (const char *line = buf; line < end && found < G_N_ELEMENTS(keys);
+       line = next_line(line, end)) {
+    for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+      Cursor c;
+      guint64 v;
+      if (*keys[i].dest != G_MAXUINT64 || !has_prefix(line, end, keys[i].key))
+        continue;
+      c = (Cursor){line + strlen(keys[i].key), end};
+      if (read_u64(&c, &v) && v != G_MAXUINT64) {
+        *keys[i].dest = v;
+        found++;
+      }
+      break;
     }
   }
-  g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_TRUNCATED, "/proc/vmstat: no oom_kill");
-  return FALSE;
+  if (found == 0) {
+    g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_TRUNCATED, "/proc/vmstat: no counter");
+    return FALSE;
+  }
+  return TRUE;
 }

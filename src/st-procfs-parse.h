@@ -29,6 +29,10 @@ typedef struct {
   guint64 available_bytes;
   guint64 swap_total_bytes;
   guint64 swap_free_bytes;
+  /* AnonPages + Mapped: every page some process has resident is one of
+   * these, so no process's RSS can exceed the sum. G_MAXUINT64 when either
+   * line is missing. */
+  guint64 resident_bound_bytes;
 } StMemInfo;
 
 typedef struct {
@@ -70,8 +74,16 @@ typedef gboolean (*StIsWholeDisk)(const char *name, gpointer data);
 /* /proc/diskstats: adds the whole disks' sectors read and written (x 512). */
 gboolean st_parse_diskstats(const char *buf, gsize len, StIsWholeDisk is_whole, gpointer data,
                             StIoTotals *out, GError **error);
-/* /proc/vmstat: the oom_kill counter (Linux 4.13). */
-gboolean st_parse_vmstat_oom_kills(const char *buf, gsize len, guint64 *kills, GError **error);
+/* /proc/vmstat, the counters read each sample; G_MAXUINT64 for a line
+ * that is missing. */
+typedef struct {
+  guint64 oom_kills;   /* oom_kill (Linux 4.13) */
+  guint64 pgpgin_kib;  /* read by the block layer, KiB */
+  guint64 pgpgout_kib; /* written by the block layer, KiB */
+  guint64 nr_dirtied;  /* pages of the page cache made dirty */
+} StVmStat;
+/* FALSE only when none of the counters is there. */
+gboolean st_parse_vmstat(const char *buf, gsize len, StVmStat *out, GError **error);
 /* /proc/net/dev: adds received and sent bytes. */
 gboolean st_parse_net_dev(const char *buf, gsize len, StIoTotals *out, GError **error);
 

@@ -24,6 +24,9 @@ st_snapshot_new(void)
   snap->pressure_cpu_some = snap->pressure_memory_some = snap->pressure_io_full = NAN;
   snap->syscalls_per_s = NAN;
   snap->oom_kills = G_MAXUINT64;
+  snap->resident_bound_bytes = G_MAXUINT64;
+  snap->block_read_per_s = snap->block_write_per_s = NAN;
+  snap->processes_fresh = TRUE; /* empty, but not stale */
   snap->disk_read_per_s = snap->disk_write_per_s = NAN;
   snap->net_receive_per_s = snap->net_send_per_s = snap->loopback_per_s = NAN;
   snap->unattributed_cpu_percent = NAN;

@@ -92,6 +92,16 @@ typedef struct {
   /* /proc/vmstat oom_kill: OOM kills since boot, G_MAXUINT64 when unknown. */
   guint64 oom_kills;
 
+  /* What the system's own counters allow any one program, known without
+   * reading a single process (st_figures_need_processes()): its resident
+   * memory cannot exceed anonymous + file-mapped pages (G_MAXUINT64 when
+   * unknown); the bytes it is charged for reading pass the block layer
+   * (vmstat pgpgin), for writing dirty the page cache or pass the block
+   * layer (nr_dirtied + pgpgout). Bytes per second, NAN when unknown. */
+  guint64 resident_bound_bytes;
+  gdouble block_read_per_s;
+  gdouble block_write_per_s;
+
   /* CPU time of processes that exited during the interval, when the backend
    * knows it (BPF), and the system CPU time no listed process accounts for.
    * NAN when unknown. */
@@ -105,8 +115,13 @@ typedef struct {
   gboolean memory_stall_triggered;
 
   const char *backend; /* static string: "bpf" or "proc" */
-  GArray *processes;   /* of StProcess, sorted by pid */
-  GArray *apps;        /* of StAppGroup, by CPU use, largest first */
+  /* Whether this sample read the processes. When it did not (nothing could
+   * be near a threshold), processes and apps are those of the last sample
+   * that did, taken at processes_ns. */
+  gboolean processes_fresh;
+  guint64 processes_ns;
+  GArray *processes; /* of StProcess, sorted by pid */
+  GArray *apps;      /* of StAppGroup, by CPU use, largest first */
 } StSnapshot;
 
 static inline gboolean

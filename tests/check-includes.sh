@@ -33,7 +33,8 @@ task-records:       raw-sample
 accounting:         raw-sample snapshot
 collector:          backend raw-sample snapshot accounting procfs-parse names cgroup
 engine-config:      names
-engine:             engine-config snapshot names
+engine:             engine-config snapshot names figures
+figures:            engine-config snapshot
 arming:             snapshot
 notification-text:
 format:             engine engine-config snapshot notification-text names

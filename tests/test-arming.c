@@ -92,6 +92,73 @@ test_network(void)
   g_assert_false(st_net_arming_update(&a, ST_COUNTING_ALWAYS, snap, 1, t));
 }
 
+/* A process can spend no more kernel time than the system: below the
+ * trigger for all of them together, none needs looking at. */
+static void
+test_kernel_time_needs_processes(void)
+{
+  StArming a = {ST_COUNTING_ON_DEMAND, 100, 500000, 1000000, 0};
+  StArming off = {ST_COUNTING_OFF, 100, 500000, 1000000, 0};
+  g_autoptr(StSnapshot) quiet = snapshot(0, 1.2); /* 2.4% of one CPU */
+  g_autoptr(StSnapshot) room = snapshot(0, 1.3);  /* 2.6%: 500k/s x 100 ns / 2 is 2.5% */
+  g_autoptr(StSnapshot) unknown = snapshot(0, NAN);
+
+  g_assert_false(st_arming_needs_processes(&a, quiet));
+  g_assert_true(st_arming_needs_processes(&a, room));
+  g_assert_true(st_arming_needs_processes(&a, unknown));
+  g_assert_false(st_arming_needs_processes(&off, room));
+}
+
+static void
+test_calm_refresh(void)
+{
+  StCalm calm = {.interval_s = 2};
+  g_autoptr(StSnapshot) snap = snapshot(0, 0);
+  guint reads = 0;
+
+  snap->oom_kills = 7;
+  /* The first sample reads (the counter is new), then every 10 s. */
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE)); /* after a change, once more */
+  for (guint i = 0; i < 50; i++)
+    reads += st_calm_needs_processes(&calm, snap, FALSE);
+  g_assert_cmpuint(reads, ==, 50 / (ST_CALM_REFRESH_S / 2));
+  /* Busy: every sample. */
+  for (guint i = 0; i < 5; i++)
+    g_assert_true(st_calm_needs_processes(&calm, snap, TRUE));
+  /* A refresh period from the last read. */
+  for (guint i = 0; i < ST_CALM_REFRESH_S / 2 - 1; i++)
+    g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+  /* Samples 10 s apart or more: each reads. */
+  calm.interval_s = 15;
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+}
+
+/* The victim of an OOM kill is named from the processes before and after:
+ * the sample that sees the counter move and the next read them. */
+static void
+test_calm_oom(void)
+{
+  StCalm calm = {.interval_s = 1};
+  g_autoptr(StSnapshot) snap = snapshot(0, 0);
+
+  snap->oom_kills = 3;
+  for (guint i = 0; i < ST_CALM_REFRESH_S; i++)
+    st_calm_needs_processes(&calm, snap, FALSE);
+  g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
+  snap->oom_kills = 4;
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
+  /* The counter lost (vmstat unreadable) reads like a change: twice, then calm. */
+  snap->oom_kills = G_MAXUINT64;
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -99,5 +166,8 @@ main(int argc, char **argv)
   g_test_add_func("/arming/on-demand", test_on_demand);
   g_test_add_func("/arming/modes", test_modes);
   g_test_add_func("/arming/network", test_network);
+  g_test_add_func("/arming/kernel-time-needs-processes", test_kernel_time_needs_processes);
+  g_test_add_func("/calm/refresh-and-busy", test_calm_refresh);
+  g_test_add_func("/calm/oom-kill", test_calm_oom);
   return g_test_run();
 }

@@ -194,6 +194,9 @@ test_cpu(gconstpointer data)
   g_assert_cmpfloat(p->cpu_percent, >, 0);
   g_assert_cmpfloat(p->cpu_percent, <=, 100.0 * 1.05 + 1);
   g_assert_true(st_value_available(snap->cpu_busy_percent));
+  /* No program uses more than all CPUs were busy (st-figures.c). */
+  g_test_message("all CPUs busy: %.1f%% of one", snap->cpu_busy_percent * snap->n_cpus);
+  g_assert_cmpfloat(p->cpu_percent, <=, snap->cpu_busy_percent * snap->n_cpus * 1.02 + 1);
   child_stop(&child);
   /* Gone at the next sample, cleanly. */
   g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
@@ -262,6 +265,9 @@ test_memory(gconstpointer data)
     g_assert_cmpfloat(expect, >=, TOUCH_BYTES);
     g_assert_cmpfloat((gdouble)p->rss_bytes, >=, expect * 0.95);
     g_assert_cmpfloat((gdouble)p->rss_bytes, <=, expect * 1.05);
+    /* No RSS exceeds anonymous + file-mapped pages: the bound that lets a
+     * calm sample skip the processes (st-figures.c). */
+    g_assert_cmpuint(p->rss_bytes, <=, snap->resident_bound_bytes);
   }
 
   g_assert_true(g_file_get_contents("/proc/meminfo", &meminfo, &len, NULL));
@@ -452,6 +458,52 @@ count_fds(void)
   return n;
 }
 
+/* Samples that read only the system's figures leave the process table as
+ * it was; the next that reads the processes gives rates over the whole time
+ * since they were last read, and the same CPU time. */
+static void
+test_system_only(gconstpointer data)
+{
+  StBackendKind kind = GPOINTER_TO_INT(data);
+  g_autoptr(StCollector) c = collector_or_skip(kind);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  const StProcess *p;
+  guint64 t0;
+  Child child;
+
+  if (c == NULL)
+    return;
+  g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
+  t0 = snap->timestamp_ns;
+  g_assert_true(snap->processes_fresh);
+  child = child_start(burn_cpu);
+  for (guint i = 0; i < 2; i++) {
+    g_usleep(100000);
+    g_assert_true(st_collector_sample_system(c, now_ns(), snap, NULL));
+    g_assert_false(snap->processes_fresh);
+    g_assert_cmpuint(snap->processes_ns, ==, t0);
+    g_assert_null(st_snapshot_find(snap, child.pid)); /* the table of t0 */
+    g_assert_true(st_value_available(snap->cpu_busy_percent));
+    if (i == 1) /* the system's interval, not the processes' */
+      g_assert_cmpfloat(snap->interval_s, <, 1.0);
+    /* Counted with the processes: unknown, not 0. */
+    g_assert_false(st_value_available(snap->syscalls_per_s));
+    g_assert_false(st_value_available(snap->unattributed_cpu_percent));
+  }
+  g_assert_true(st_collector_sample_processes(c, snap, NULL));
+  g_assert_true(snap->processes_fresh);
+  p = st_snapshot_find(snap, child.pid);
+  g_assert_nonnull(p);
+  {
+    gdouble over = (gdouble)(snap->timestamp_ns - t0) / 1e9;
+    gdouble expect = 100.0 * (gdouble)p->cpu_time_ns / 1e9 / over;
+    g_test_message("burner: %.3f s of CPU over %.3f s: %.1f%% (shown %.1f%%)",
+                   (gdouble)p->cpu_time_ns / 1e9, over, expect, p->cpu_percent);
+    g_assert_cmpfloat(fabs(p->cpu_percent - expect), <=, 0.02 * expect + 0.5);
+  }
+  child_stop(&child);
+}
+
 static void
 test_lifecycle(gconstpointer data)
 {
@@ -511,6 +563,8 @@ main(int argc, char **argv)
     g_test_add_data_func(sys, GINT_TO_POINTER(k), test_syscalls);
     g_test_add_data_func(mem, GINT_TO_POINTER(k), test_memory);
     g_test_add_data_func(life, GINT_TO_POINTER(k), test_lifecycle);
+    g_autofree char *sys_only = g_strdup_printf("/collector/%s/system-only", name);
+    g_test_add_data_func(sys_only, GINT_TO_POINTER(k), test_system_only);
     g_autofree char *short_lived = g_strdup_printf("/collector/%s/short-lived", name);
     g_test_add_data_func(short_lived, GINT_TO_POINTER(k), test_short_lived);
     g_autofree char *running = g_strdup_printf("/collector/%s/syscalls-while-running", name);

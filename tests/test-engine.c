@@ -270,6 +270,24 @@ test_pid_reuse(Fixture *f, gconstpointer data)
   g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
 }
 
+/* A sample that did not read the processes says nothing about them: an
+ * alert of a process missing from its (stale) table stays; the system's
+ * figures are still judged. */
+static void
+test_stale_processes(Fixture *f, gconstpointer data)
+{
+  set_proc(f->snap, 200, "hog", 190, 1000, 10);
+  g_assert_cmpuint(run(f, 12, ST_METRIC_PROCESS_CPU, ST_DECISION_RAISE), ==, 1);
+  remove_proc(f->snap, 200);
+  f->snap->processes_fresh = FALSE;
+  f->snap->cpu_busy_percent = 95;
+  g_assert_cmpuint(run(f, 3, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR), ==, 0);
+  g_assert_cmpuint(st_engine_get_n_active(f->engine), ==, 2); /* the hog and system CPU */
+  /* Read again: now it is gone. */
+  f->snap->processes_fresh = TRUE;
+  g_assert_cmpuint(run(f, 1, ST_METRIC_PROCESS_CPU, ST_DECISION_CLEAR), ==, 1);
+}
+
 static void
 test_ignored(Fixture *f, gconstpointer data)
 {
@@ -995,6 +1013,7 @@ main(int argc, char **argv)
   ADD("cooldown", test_cooldown);
   ADD("processes", test_processes);
   ADD("pid-reuse", test_pid_reuse);
+  ADD("stale-processes", test_stale_processes);
   ADD("ignored", test_ignored);
   ADD("unavailable", test_unavailable);
   ADD("memory-critical", test_memory_critical);

@@ -570,6 +570,50 @@ test_io_totals(void)
   g_assert_nonnull(error);
 }
 
+/* The vmstat counters a sample reads; a line missing or cut short is
+ * unknown (G_MAXUINT64), not 0; none at all is an error. */
+static void
+test_vmstat(void)
+{
+  const char text[] = "nr_free_pages 1000\nnr_dirtied 5000\nnr_written 4000\n"
+                      "pgpgin 123\npgpgout 456\noom_kill 2\n";
+  const char cut[] = "nr_dirtied 5000\npgpgin 12";
+  g_autofree char *buf = exact(text, sizeof(text) - 1);
+  g_autofree char *cut_buf = exact(cut, sizeof(cut) - 1);
+  g_autofree char *none = exact("nr_free_pages 1\n", 16);
+  StVmStat v;
+
+  g_assert_true(st_parse_vmstat(buf, sizeof(text) - 1, &v, NULL));
+  g_assert_cmpuint(v.oom_kills, ==, 2);
+  g_assert_cmpuint(v.pgpgin_kib, ==, 123);
+  g_assert_cmpuint(v.pgpgout_kib, ==, 456);
+  g_assert_cmpuint(v.nr_dirtied, ==, 5000);
+  /* Buffer ends inside "pgpgin 12": what was read is what is known. */
+  g_assert_true(st_parse_vmstat(cut_buf, sizeof(cut) - 1, &v, NULL));
+  g_assert_cmpuint(v.nr_dirtied, ==, 5000);
+  g_assert_cmpuint(v.pgpgin_kib, ==, 12);
+  g_assert_cmpuint(v.oom_kills, ==, G_MAXUINT64);
+  g_assert_cmpuint(v.pgpgout_kib, ==, G_MAXUINT64);
+  g_assert_false(st_parse_vmstat(none, 16, &v, NULL));
+}
+
+/* AnonPages + Mapped bound every RSS; without either line, no bound. */
+static void
+test_meminfo_resident_bound(void)
+{
+  const char text[] = "MemTotal: 1000 kB\nMemAvailable: 500 kB\nAnonPages: 100 kB\n"
+                      "Mapped: 20 kB\n";
+  const char no_mapped[] = "MemTotal: 1000 kB\nMemAvailable: 500 kB\nAnonPages: 100 kB\n";
+  g_autofree char *buf = exact(text, sizeof(text) - 1);
+  g_autofree char *buf2 = exact(no_mapped, sizeof(no_mapped) - 1);
+  StMemInfo mi;
+
+  g_assert_true(st_parse_meminfo(buf, sizeof(text) - 1, &mi, NULL));
+  g_assert_cmpuint(mi.resident_bound_bytes, ==, 120 * 1024);
+  g_assert_true(st_parse_meminfo(buf2, sizeof(no_mapped) - 1, &mi, NULL));
+  g_assert_cmpuint(mi.resident_bound_bytes, ==, G_MAXUINT64);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -592,5 +636,7 @@ main(int argc, char **argv)
   g_test_add_func("/parse/names/fallback", test_display_name_fallback);
   g_test_add_func("/parse/process-gone", test_process_gone);
   g_test_add_func("/parse/io-totals", test_io_totals);
+  g_test_add_func("/parse/vmstat", test_vmstat);
+  g_test_add_func("/parse/meminfo-resident-bound", test_meminfo_resident_bound);
   return g_test_run();
 }
