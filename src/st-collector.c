@@ -5,29 +5,13 @@
 #include "st-procfs-parse.h"
 #include "st-names.h"
 #include "st-cgroup.h"
+#include "st-system.h"
 
 #include <gio/gdesktopappinfo.h>
 
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-
-/* The /proc files every sample reads, in this order. */
-enum {
-  KEPT_STAT,
-  KEPT_MEMINFO,
-  KEPT_PRESSURE_CPU,
-  KEPT_PRESSURE_MEMORY,
-  KEPT_PRESSURE_IO,
-  KEPT_DISKSTATS,
-  KEPT_NET_DEV,
-  KEPT_VMSTAT,
-  KEPT_N
-};
-static const char *const kept_paths[KEPT_N] = {
-    "stat",        "meminfo",   "pressure/cpu", "pressure/memory",
-    "pressure/io", "diskstats", "net/dev",      "vmstat",
-};
 
 struct _StCollector {
   /* What /proc lets this user see of others (hidepid=): the BPF backend
@@ -43,8 +27,7 @@ struct _StCollector {
   gboolean have_prev;
   guint64 prev_ns;
   guint64 interval_start_ns; /* of the sample being taken; 0: no rates */
-  StCpuTimes prev_cpu;
-  StVmStat prev_vm;
+  StSystem *system;
   /* The last sample that read the processes. */
   gboolean have_prev_procs;
   guint64 procs_ns;
@@ -54,14 +37,6 @@ struct _StCollector {
   GHashTable *apps; /* application id -> AppInfo: the .desktop lookups */
   guint64 now_ns;   /* of the sample being taken */
   GArray *raw;      /* scratch, of StRawProcess */
-  GByteArray *text; /* scratch for /proc/stat, which grows with the CPUs */
-  gdouble clk_tck;  /* USER_HZ: the unit of /proc/stat */
-  guint64 page_size;
-  /* The /proc files read every sample, kept open (see read_kept()). */
-  int kept[KEPT_N];
-  StIoTotals prev_io;
-  gboolean prev_has_io;
-  GHashTable *whole_disks; /* device name -> whole disk or not, asked once */
 };
 
 static void app_info_free(gpointer p);
@@ -96,16 +71,9 @@ st_collector_new(StBackendKind kind)
   self->kind = kind;
   self->proc_root = g_strdup(root != NULL ? root : "/proc");
   self->proc_fd = -1;
-  for (guint i = 0; i < KEPT_N; i++)
-    self->kept[i] = -1;
   self->accounts = st_accounts_new();
   self->apps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, app_info_free);
   self->raw = g_array_new(FALSE, FALSE, sizeof(StRawProcess));
-  self->text = g_byte_array_new();
-  self->whole_disks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  self->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? (gdouble)sysconf(_SC_CLK_TCK) : 100.0;
-  self->page_size = sysconf(_SC_PAGESIZE) > 0 ? (guint64)sysconf(_SC_PAGESIZE) : 4096;
-  self->prev_vm = (StVmStat){G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64};
   return self;
 }
 
@@ -125,6 +93,7 @@ st_collector_init(StCollector *self, GError **error)
                 self->proc_root);
     return FALSE;
   }
+  self->system = st_system_new(self->proc_fd, self->proc_root);
   if (self->kind != ST_BACKEND_PROC) {
     self->backend = st_backend_bpf_new(&bpf_error);
     if (self->backend == NULL && self->kind == ST_BACKEND_BPF) {
@@ -142,6 +111,7 @@ st_collector_init(StCollector *self, GError **error)
   return TRUE;
 
 fail:
+  g_clear_pointer(&self->system, st_system_free);
   if (self->proc_fd >= 0)
     close(self->proc_fd);
   self->proc_fd = -1;
@@ -177,6 +147,8 @@ st_collector_reset(StCollector *self)
 {
   self->have_prev = FALSE;
   self->have_prev_procs = FALSE;
+  if (self->system != NULL)
+    st_system_reset(self->system);
   st_accounts_reset(self->accounts);
 }
 
@@ -324,215 +296,21 @@ show_what_proc_shows(StCollector *self, StSnapshot *snap)
   }
 }
 
-/* One of the files every sample reads, into self->text: opened once and
- * read again from its start (a path lookup, an open and a close less per
- * file and sample). A failed read closes it; the next sample opens it
- * again. */
-static gssize
-read_kept(StCollector *self, guint which)
-{
-  gssize n;
-
-  if (self->kept[which] < 0)
-    self->kept[which] = openat(self->proc_fd, kept_paths[which], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (self->kept[which] < 0)
-    return -1;
-  n = st_reread_file(self->kept[which], self->text);
-  if (n < 0) {
-    close(self->kept[which]);
-    self->kept[which] = -1;
-  }
-  return n;
-}
-
-static gboolean
-read_system(StCollector *self, StCpuTimes *cpu, StMemInfo *mem, GError **error)
-{
-  gssize n;
-
-  /* Not a fixed buffer: each CPU adds a line, and the interrupt line grows
-   * with CPUs and devices (a 384-CPU machine overflows 16 KiB). */
-  n = read_kept(self, KEPT_STAT);
-  if (n < 0 || !st_parse_cpu_times((const char *)self->text->data, (gsize)n, cpu, error)) {
-    if (n < 0)
-      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/stat",
-                  self->proc_root);
-    return FALSE;
-  }
-  n = read_kept(self, KEPT_MEMINFO);
-  if (n < 0 || !st_parse_meminfo((const char *)self->text->data, (gsize)n, mem, error)) {
-    if (n < 0)
-      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/meminfo",
-                  self->proc_root);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* A device of /proc/diskstats that is a disk of its own: listed in
- * /sys/block (partitions are not), and not one stacked on or standing in
- * for others (device-mapper, md, loop, RAM, zram). */
-static gboolean
-is_whole_disk(const char *name, gpointer data)
-{
-  StCollector *self = data;
-  const char *skip[] = {"loop", "ram", "zram", "dm-", "md"};
-  gpointer known;
-
-  if (g_hash_table_lookup_extended(self->whole_disks, name, NULL, &known))
-    return GPOINTER_TO_INT(known);
-  for (guint i = 0; i < G_N_ELEMENTS(skip); i++) {
-    if (g_str_has_prefix(name, skip[i])) {
-      g_hash_table_insert(self->whole_disks, g_strdup(name), GINT_TO_POINTER(FALSE));
-      return FALSE;
-    }
-  }
-  {
-    g_autofree char *path = g_build_filename("/sys/block", name, NULL);
-    gboolean whole = g_file_test(path, G_FILE_TEST_EXISTS);
-    g_hash_table_insert(self->whole_disks, g_strdup(name), GINT_TO_POINTER(whole));
-    return whole;
-  }
-}
-
-static gboolean
-read_io_totals(StCollector *self, StIoTotals *io)
-{
-  gssize n;
-
-  memset(io, 0, sizeof(*io));
-  n = read_kept(self, KEPT_DISKSTATS);
-  if (n < 0 ||
-      !st_parse_diskstats((const char *)self->text->data, (gsize)n, is_whole_disk, self, io, NULL))
-    return FALSE;
-  n = read_kept(self, KEPT_NET_DEV);
-  return n >= 0 && st_parse_net_dev((const char *)self->text->data, (gsize)n, io, NULL);
-}
-
-static gdouble
-per_s(guint64 prev, guint64 cur, gdouble secs)
-{
-  return cur >= prev ? (gdouble)(cur - prev) / secs : NAN;
-}
-
-static void
-read_pressure(StCollector *self, StSnapshot *snap)
-{
-  gdouble some[3] = {NAN, NAN, NAN}, full[3] = {NAN, NAN, NAN};
-
-  for (guint i = 0; i < 3; i++) {
-    gssize n = read_kept(self, KEPT_PRESSURE_CPU + i);
-    if (n > 0)
-      st_parse_pressure((const char *)self->text->data, (gsize)n, &some[i], &full[i], NULL);
-  }
-  snap->pressure_cpu_some = some[0];
-  snap->pressure_memory_some = some[1];
-  snap->pressure_io_full = full[2];
-}
-
-/* Block-layer and page-cache counters: a bound on what any one program
- * can be charged for, see StSnapshot. */
-static void
-block_rates(StCollector *self, const StVmStat *vm, StSnapshot *snap)
-{
-  gboolean known = vm->pgpgin_kib != G_MAXUINT64 && vm->pgpgout_kib != G_MAXUINT64 &&
-                   vm->nr_dirtied != G_MAXUINT64 && self->prev_vm.pgpgin_kib != G_MAXUINT64 &&
-                   self->prev_vm.pgpgout_kib != G_MAXUINT64 &&
-                   self->prev_vm.nr_dirtied != G_MAXUINT64;
-
-  snap->block_read_per_s = snap->block_write_per_s = NAN;
-  if (!known || !(snap->interval_s > 0))
-    return;
-  snap->block_read_per_s = per_s(self->prev_vm.pgpgin_kib, vm->pgpgin_kib, snap->interval_s) * 1024;
-  snap->block_write_per_s =
-      per_s(self->prev_vm.pgpgout_kib, vm->pgpgout_kib, snap->interval_s) * 1024 +
-      per_s(self->prev_vm.nr_dirtied, vm->nr_dirtied, snap->interval_s) * (gdouble)self->page_size;
-}
-
-static void
-system_cpu(StCollector *self, const StCpuTimes *cpu, gboolean rates, StSnapshot *snap)
-{
-  if (!rates ||
-      !st_cpu_times_delta(&self->prev_cpu, cpu, &snap->cpu_busy_percent, &snap->cpu_user_percent,
-                          &snap->cpu_system_percent, &snap->cpu_idle_percent)) {
-    snap->cpu_busy_percent = snap->cpu_user_percent = NAN;
-    snap->cpu_system_percent = snap->cpu_idle_percent = NAN;
-  } else if (cpu->n_cpus == self->prev_cpu.n_cpus) {
-    /* User and system time are sampled at each tick: a program that runs
-     * between ticks is missed or over-counted, seconds apart from the exact
-     * runtime the processes show. Idle time is measured, not sampled, on
-     * tickless kernels: busy is the wall time the CPUs were not idle. */
-    gdouble not_busy =
-        (gdouble)((cpu->idle + cpu->iowait + cpu->steal) -
-                  MIN(self->prev_cpu.idle + self->prev_cpu.iowait + self->prev_cpu.steal,
-                      cpu->idle + cpu->iowait + cpu->steal)) /
-        self->clk_tck;
-    gdouble busy = 100.0 * (1.0 - not_busy / (snap->interval_s * snap->n_cpus));
-    snap->cpu_busy_percent = CLAMP(busy, 0.0, 100.0);
-    snap->cpu_idle_percent = 100.0 - snap->cpu_busy_percent;
-  }
-}
-
 gboolean
 st_collector_sample_system(StCollector *self, guint64 now_ns, StSnapshot *snap, GError **error)
 {
-  StCpuTimes cpu;
-  StMemInfo mem;
-  StIoTotals io;
-  StVmStat vm;
-  gboolean rates, has_io;
-  gssize n;
-
   g_return_val_if_fail(self->backend != NULL, FALSE);
 
-  if (!read_system(self, &cpu, &mem, error))
+  if (!st_system_sample(self->system, now_ns, snap, error))
     return FALSE;
-  /* A clock that did not move gives no rate; the monotonic clock never goes
-   * backwards, but a caller's fake clock might. */
   self->interval_start_ns = self->have_prev && now_ns > self->prev_ns ? self->prev_ns : 0;
-  rates = self->interval_start_ns > 0;
-
-  snap->timestamp_ns = now_ns;
-  snap->interval_s = rates ? (gdouble)(now_ns - self->prev_ns) / 1e9 : 0;
   snap->backend = self->backend->name;
-  snap->n_cpus = cpu.n_cpus > 0 ? cpu.n_cpus : 1;
-  snap->mem_total_bytes = mem.total_bytes;
-  snap->mem_available_bytes = mem.available_bytes;
-  snap->mem_used_bytes = mem.total_bytes - mem.available_bytes;
-  snap->swap_total_bytes = mem.swap_total_bytes;
-  snap->swap_used_bytes = mem.swap_total_bytes - mem.swap_free_bytes;
-  snap->resident_bound_bytes = mem.resident_bound_bytes;
-  system_cpu(self, &cpu, rates, snap);
-  read_pressure(self, snap);
-  n = read_kept(self, KEPT_VMSTAT);
-  if (n < 0 || !st_parse_vmstat((const char *)self->text->data, (gsize)n, &vm, NULL))
-    vm = (StVmStat){G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64};
-  snap->oom_kills = vm.oom_kills;
-  block_rates(self, &vm, snap);
-  has_io = read_io_totals(self, &io);
-  if (rates && has_io && self->prev_has_io) {
-    snap->disk_read_per_s =
-        per_s(self->prev_io.disk_read_bytes, io.disk_read_bytes, snap->interval_s);
-    snap->disk_write_per_s =
-        per_s(self->prev_io.disk_write_bytes, io.disk_write_bytes, snap->interval_s);
-    snap->net_receive_per_s = per_s(self->prev_io.net_rx_bytes, io.net_rx_bytes, snap->interval_s);
-    snap->net_send_per_s = per_s(self->prev_io.net_tx_bytes, io.net_tx_bytes, snap->interval_s);
-    snap->loopback_per_s = per_s(self->prev_io.loop_bytes, io.loop_bytes, snap->interval_s);
-  } else {
-    snap->disk_read_per_s = snap->disk_write_per_s = NAN;
-    snap->net_receive_per_s = snap->net_send_per_s = snap->loopback_per_s = NAN;
-  }
   /* Counted by the hooks, read with the processes: unknown until then. */
   snap->syscalls_per_s = NAN;
   snap->unattributed_cpu_percent = NAN;
   snap->processes_fresh = FALSE;
-
   self->have_prev = TRUE;
   self->prev_ns = now_ns;
-  self->prev_cpu = cpu;
-  self->prev_io = io;
-  self->prev_has_io = has_io;
-  self->prev_vm = vm;
   self->now_ns = now_ns;
   return TRUE;
 }
@@ -621,14 +399,10 @@ st_collector_free(StCollector *self)
   if (self->proc_fd >= 0)
     close(self->proc_fd);
   self->proc_fd = -1;
-  for (guint i = 0; i < KEPT_N; i++)
-    if (self->kept[i] >= 0)
-      close(self->kept[i]);
+  st_system_free(self->system);
   st_accounts_free(self->accounts);
   g_hash_table_unref(self->apps);
   g_array_unref(self->raw);
-  g_byte_array_unref(self->text);
-  g_hash_table_unref(self->whole_disks);
   g_free(self->fallback_reason);
   g_free(self->proc_root);
   g_free(self);

@@ -31,7 +31,8 @@ loader:             bpf-set backend raw-sample privileges instance
 instance:
 task-records:       raw-sample
 accounting:         raw-sample snapshot
-collector:          backend raw-sample snapshot accounting procfs-parse names cgroup
+collector:          backend raw-sample snapshot accounting procfs-parse names cgroup system
+system:             backend raw-sample snapshot procfs-parse
 engine-config:      names
 engine:             engine-config snapshot names figures
 figures:            engine-config snapshot
