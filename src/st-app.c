@@ -72,6 +72,7 @@ struct _StApp {
 
 /* How long an exit waits for the server to take the withdrawals. */
 #define NOTIFIER_EXIT_TIMEOUT_MS 2000
+#define SNOOZE_S                 3600 /* the "Snooze … for 1 hour" button */
 
 static void arm_timer(StApp *self);
 
@@ -204,7 +205,8 @@ on_action(const char *key, const char *action, gpointer data)
     open_monitor(self);
   } else if (g_strcmp0(action, "snooze") == 0 && t != NULL) {
     g_message("Snoozing %s for an hour, as asked", t->snooze_key);
-    st_settings_snooze(self->settings, t->snooze_key, g_get_real_time() / G_USEC_PER_SEC + 3600);
+    st_settings_snooze(self->settings, t->snooze_key,
+                       g_get_real_time() / G_USEC_PER_SEC + SNOOZE_S);
   } else if (g_strcmp0(action, "ignore") == 0 && t != NULL && t->ignore != NULL) {
     g_message("Ignoring %s (%s) from now on, as asked", t->label, t->ignore);
     st_settings_add_ignored(self->settings, t->ignore);
@@ -223,6 +225,8 @@ on_closed(const char *key, guint reason, gpointer data)
   st_incidents_dismiss(self->incidents, key);
 }
 
+#define COST_CALLS 20000 /* getppid() calls a round: ~4 ms */
+
 /* Kernel time of the cheapest syscall here, as a lower bound: half the
  * best wall time of getppid() (measured: 178 ns a call, 142 ns of it in the
  * kernel, on the development machine). */
@@ -233,9 +237,9 @@ measure_syscall_cost_ns(void)
 
   for (guint round = 0; round < 3; round++) {
     gint64 start = g_get_monotonic_time();
-    for (guint i = 0; i < 20000; i++)
+    for (guint i = 0; i < COST_CALLS; i++)
       (void)getppid();
-    best = MIN(best, (gdouble)(g_get_monotonic_time() - start) * 1000.0 / 20000);
+    best = MIN(best, (gdouble)(g_get_monotonic_time() - start) * 1000.0 / COST_CALLS);
   }
   return MAX(best * 0.5, 10.0);
 }

@@ -37,8 +37,9 @@ typedef struct {
  * counters are free: the network hooks are attached while all traffic
  * (loopback counted both ways, as a process sending to another on the same
  * machine is charged for both) is at half the lowest per-program threshold,
- * or a network alert is active, and detached after a calm period. They
- * follow the same mode as syscall counting. */
+ * or a network alert is active, and detached after a calm period; the
+ * agent always passes ST_COUNTING_ON_DEMAND (syscall-counting is about
+ * the syscall hooks; --dump attaches these for its own interval). */
 typedef struct {
   gdouble threshold;     /* bytes/s of one process or application; 0: no such alert */
   gint64 armed_until_us; /* state */

@@ -208,10 +208,3 @@ st_engine_ignored(GHashTable *set, const char *name, const char *comm, const cha
   }
   return in_set(set, name) || in_set(set, comm) || in_set(set, app_id);
 }
-
-gboolean
-st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm)
-{
-  g_autoptr(GHashTable) set = st_engine_ignore_set_new(config->ignored);
-  return st_engine_ignored(set, name, comm, NULL, NULL);
-}

@@ -87,7 +87,6 @@ const char *st_metric_to_string(StMetric metric);
 /* ignored-processes: display names, comms and application ids compared
  * case-insensitively; executable paths (starting with "/") exactly, alone
  * or as "<path> (<comm>)" for one script of an interpreter. */
-gboolean st_engine_name_ignored(const StEngineConfig *config, const char *name, const char *comm);
 GHashTable *st_engine_ignore_set_new(char **ignored);
 gboolean st_engine_ignored(GHashTable *set, const char *name, const char *comm, const char *exe,
                            const char *app_id);

@@ -1,5 +1,5 @@
 /* st-hook-switch.c: hooks on and off from an idle (see the header). */
-#define G_LOG_DOMAIN "smoothtask"
+#define G_LOG_DOMAIN "smoothtask-hook-switch"
 
 #include "st-hook-switch.h"
 #include "st-arming.h"

@@ -1,4 +1,5 @@
 /* st-instance.c: per-user locks (see the header). */
+#define G_LOG_DOMAIN "smoothtask-instance"
 #include "st-instance.h"
 
 #include <errno.h>

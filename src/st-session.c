@@ -1,5 +1,5 @@
 /* st-session.c: the session bus and the agent's name (see the header). */
-#define G_LOG_DOMAIN "smoothtask"
+#define G_LOG_DOMAIN "smoothtask-session"
 
 #include "st-session.h"
 
