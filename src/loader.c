@@ -206,6 +206,11 @@ main(int argc, char **argv)
   int lock, failed = 0;
 
   st_bpf_set_init(&set);
+  /* The agent's --debug shows libbpf's lines; they are printed here, while
+   * the loader loads. */
+  for (int i = 1; i < argc && g_strcmp0(argv[i], "--") != 0; i++)
+    if (g_strcmp0(argv[i], "--debug") == 0)
+      g_log_set_debug_enabled(TRUE);
   /* One set of kernel programs per user. */
   lock = st_instance_lock("bpf", &error);
   if (lock < 0)

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "st-settings.h"
+#include "st-names.h"
 
 #include <math.h>
 
@@ -277,7 +278,7 @@ st_settings_prune_snoozes(StSettings *self, gint64 now_wall_s)
     if (v <= now_wall_s) {
       /* Once per snooze, however often this is called. */
       if (v > self->snoozes_checked_s) {
-        g_autofree char *clean = g_utf8_make_valid(k, -1);
+        g_autofree char *clean = st_sanitize_name(k, -1);
         g_message("Snooze of %s has ended", clean);
       }
       continue;

@@ -42,7 +42,7 @@ format:             engine engine-config snapshot notification-text names
 incident:           engine engine-config snapshot format notification-text
 notifier:           notification-text
 hooks:              engine engine-config snapshot format notification-text dbus-generated names
-settings:           engine-config arming snapshot
+settings:           engine-config arming snapshot names
 dump:               snapshot names
 support:            backend raw-sample privileges
 psi:
