@@ -34,13 +34,17 @@ accounting:         raw-sample snapshot
 collector:          backend raw-sample snapshot accounting procfs-parse names cgroup system
 system:             backend raw-sample snapshot procfs-parse
 engine-config:      names
-engine:             engine-config snapshot names figures
+engine:             engine-private engine-config snapshot names figures
+engine-private:     engine engine-config snapshot
+engine-decision:    engine-private engine engine-config snapshot names figures
+engine-history:     engine-private engine engine-config snapshot
 figures:            engine-config snapshot
 arming:             snapshot
 notification-text:
 format:             engine engine-config snapshot notification-text names
 incident:           engine engine-config snapshot format notification-text
-notifier:           notification-text
+notifier:           notification-text notifier-thread
+notifier-thread:    notifier notification-text
 hooks:              engine engine-config snapshot format notification-text dbus-generated names
 settings:           engine-config arming snapshot names
 dump:               snapshot names
