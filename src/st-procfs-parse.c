@@ -153,7 +153,8 @@ st_parse_meminfo(const char *buf, gsize len, StMemInfo *out, GError **error)
       if (has_prefix(line, end, keys[i].key)) {
         Cursor c = {line + strlen(keys[i].key), end};
         guint64 kib;
-        if (!read_u64(&c, &kib) || kib > G_MAXUINT64 / 1024) {
+        /* A number the text ends in may have been cut short. */
+        if (!read_u64(&c, &kib) || c.p >= end || kib > G_MAXUINT64 / 1024) {
           g_set_error(error, ST_PARSE_ERROR, ST_PARSE_ERROR_INVALID, "/proc/meminfo: bad %s",
                       keys[i].key);
           return FALSE;
