@@ -320,10 +320,6 @@ wants_processes(StApp *self)
 
 static gboolean on_tick(gpointer data);
 
-/* At most one sample a second for stalls: several events in one second are
- * one stall. */
-#define PSI_MIN_SPACING_US G_USEC_PER_SEC
-
 static gboolean
 on_psi_deferred(gpointer data)
 {
@@ -344,18 +340,17 @@ static void
 on_psi_event(gpointer data)
 {
   StApp *self = data;
-  gint64 since = now_us() - self->last_tick_us;
+  gint64 delay = st_psi_delay_us(now_us() - self->last_tick_us);
 
   g_debug("PSI memory trigger fired");
   self->psi_fired = TRUE;
-  if (since >= PSI_MIN_SPACING_US) {
+  if (delay == 0) {
     g_clear_handle_id(&self->psi_tick_id, g_source_remove);
     on_tick(self);
     return;
   }
   if (self->psi_tick_id == 0) {
-    self->psi_tick_id =
-        g_timeout_add((guint)((PSI_MIN_SPACING_US - since + 999) / 1000), on_psi_deferred, self);
+    self->psi_tick_id = g_timeout_add((guint)((delay + 999) / 1000), on_psi_deferred, self);
     g_source_set_name_by_id(self->psi_tick_id, "[smoothtask] sample after a memory stall");
   }
 }

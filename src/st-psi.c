@@ -115,3 +115,11 @@ st_psi_free(StPsi *self)
     close(self->fd);
   g_free(self);
 }
+
+gint64
+st_psi_delay_us(gint64 since_last_sample_us)
+{
+  if (since_last_sample_us < 0 || since_last_sample_us >= ST_PSI_MIN_SPACING_US)
+    return 0; /* a clock that went back says nothing of spacing */
+  return ST_PSI_MIN_SPACING_US - since_last_sample_us;
+}

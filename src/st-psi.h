@@ -22,6 +22,13 @@ StPsi *st_psi_new_for_fd(int fd, StPsiFunc func, gpointer data);
 gboolean st_psi_is_armed(StPsi *self);
 void st_psi_free(StPsi *self);
 
+/* At most one sample a second for stalls: several events in one second are
+ * one stall. Given the time since the last sample, how long to wait before
+ * sampling for a stall: 0 is now. A stall within the second is kept and
+ * sampled when the second is over, never dropped. */
+#define ST_PSI_MIN_SPACING_US G_USEC_PER_SEC
+gint64 st_psi_delay_us(gint64 since_last_sample_us);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StPsi, st_psi_free)
 
 G_END_DECLS

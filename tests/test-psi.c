@@ -123,6 +123,19 @@ test_real_trigger(void)
   g_assert_true(st_psi_is_armed(psi));
 }
 
+/* A stall right after a sample is kept for the rest of that second, never
+ * dropped; after the second, sampled at once. */
+static void
+test_spacing(void)
+{
+  g_assert_cmpint(st_psi_delay_us(0), ==, ST_PSI_MIN_SPACING_US);
+  g_assert_cmpint(st_psi_delay_us(300000), ==, ST_PSI_MIN_SPACING_US - 300000);
+  g_assert_cmpint(st_psi_delay_us(ST_PSI_MIN_SPACING_US - 1), ==, 1);
+  g_assert_cmpint(st_psi_delay_us(ST_PSI_MIN_SPACING_US), ==, 0);
+  g_assert_cmpint(st_psi_delay_us(5 * G_USEC_PER_SEC), ==, 0);
+  g_assert_cmpint(st_psi_delay_us(-1), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,5 +143,6 @@ main(int argc, char **argv)
   g_test_add_func("/psi/event-calls-back", test_event_calls_back);
   g_test_add_func("/psi/hup-removes-and-closes", test_hup_removes_and_closes);
   g_test_add_func("/psi/real-trigger", test_real_trigger);
+  g_test_add_func("/psi/spacing", test_spacing);
   return g_test_run();
 }
