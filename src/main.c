@@ -17,9 +17,7 @@
 
 #include "st-app.h"
 #include "st-collector.h"
-#include "st-dump.h"
-#include "st-format.h"
-#include "st-notifier.h"
+#include "st-commands.h"
 #include "st-privileges.h"
 #include "st-support.h"
 
@@ -68,97 +66,6 @@ setup_logging(const Options *o)
     g_log_set_writer_func(verbose_writer, NULL, NULL);
     g_log_set_debug_enabled(TRUE);
   }
-}
-
-static gboolean
-sleep_done(gpointer loop)
-{
-  g_main_loop_quit(loop);
-  return G_SOURCE_REMOVE;
-}
-
-typedef struct {
-  GMainLoop *loop;
-  gboolean accepted;
-} TestSend;
-
-static void
-on_test_sent(gboolean accepted, gpointer data)
-{
-  TestSend *t = data;
-  t->accepted = accepted;
-  g_main_loop_quit(t->loop);
-}
-
-/* One sample alert through the real formatter and notifier. */
-static int
-run_test_notification(void)
-{
-  g_autoptr(StNotifier) notifier = st_notifier_new(_("SmoothTask"), APP_ID);
-  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-  g_auto(StNotificationText) text = {0};
-  g_autofree char *summary = NULL;
-  StDecision d = {0};
-  TestSend t = {loop, FALSE};
-
-  d.kind = ST_DECISION_RAISE;
-  d.metric = ST_METRIC_PROCESS_CPU;
-  d.subject = (char *)"test";
-  d.pid = (gint32)getpid();
-  d.name = (char *)"smoothtask";
-  g_strlcpy(d.comm, "smoothtask", sizeof(d.comm));
-  d.value = 190;
-  d.threshold = 90;
-  d.over_s = 30;
-  d.others = g_array_new(FALSE, TRUE, sizeof(StOffender));
-  st_format_decision(&d, &text);
-  g_array_unref(d.others);
-  /* Translators: prefix of the test notification's title. */
-  summary = g_strdup_printf(_("Test: %s"), text.summary);
-  g_free(text.summary);
-  text.summary = g_steal_pointer(&summary);
-  st_notifier_show(notifier, "test/test", &text, NULL, TRUE, on_test_sent, &t);
-  g_timeout_add_seconds(15, sleep_done, loop);
-  g_main_loop_run(loop);
-  if (!t.accepted) {
-    g_printerr(_("No notification server accepted the test notification\n"));
-    return 1;
-  }
-  g_print(_("The notification server accepted the test notification\n"));
-  return 0;
-}
-
-static int
-run_dump(const Options *o, StBackendKind kind)
-{
-  g_autoptr(StCollector) collector = st_collector_new(kind);
-  g_autoptr(StSnapshot) snap = st_snapshot_new();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-  g_autofree char *text = NULL;
-
-  if (!st_collector_init(collector, &error)) {
-    g_printerr(_("Cannot start the collector: %s\n"), error->message);
-    return 1;
-  }
-  if (st_collector_get_fallback_reason(collector) != NULL)
-    g_printerr(_("Using /proc: %s\n"), st_collector_get_fallback_reason(collector));
-  /* One interval: the hooks cost only while it lasts. */
-  (void)st_collector_set_net_counting(collector, TRUE, NULL);
-  (void)st_privileges_drop_except(st_collector_kept_privileges(), NULL);
-  if (!st_collector_sample(collector, (guint64)g_get_monotonic_time() * 1000, snap, &error))
-    goto fail;
-  g_timeout_add((guint)(o->interval * 1000), sleep_done, loop);
-  g_main_loop_run(loop);
-  if (!st_collector_sample(collector, (guint64)g_get_monotonic_time() * 1000, snap, &error))
-    goto fail;
-  text = o->json ? st_dump_json(snap, (guint)o->top) : st_dump_table(snap, (guint)o->top);
-  g_print("%s", text);
-  return 0;
-
-fail:
-  g_printerr(_("Sampling failed: %s\n"), error->message);
-  return 1;
 }
 
 /* Through smoothtask-loader when the kernel programs need capabilities this
@@ -258,13 +165,13 @@ main(int argc, char **argv)
   if (o.check)
     return st_support_check() ? 0 : 1;
   if (o.test_notification)
-    return run_test_notification();
+    return st_command_test_notification();
   if (o.dump) {
     if (!(o.interval >= 0.1 && o.interval <= 3600) || o.top < 0) {
       g_printerr(_("--interval must be between 0.1 and 3600 seconds, --top at least 0\n"));
       return 2;
     }
-    return run_dump(&o, kind);
+    return st_command_dump(kind, o.interval, o.json, (guint)o.top);
   }
 
   app_options.backend = kind;

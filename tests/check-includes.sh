@@ -55,6 +55,7 @@ oom:                snapshot
 hook-switch:        collector backend raw-sample arming snapshot
 gap:
 app:                *
+commands:           collector backend raw-sample snapshot dump format engine engine-config notification-text notifier privileges names
 main:               *
 '
 
