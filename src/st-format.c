@@ -187,20 +187,10 @@ clear_text(const StDecision *d, const char *name, const char *value)
   return g_string_free(s, FALSE);
 }
 
-static char *
-body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
+/* The sentence of a system-wide alert: what, how much, for how long. */
+static void
+system_sentence(GString *s, const StDecision *d, const char *value, const char *duration)
 {
-  g_autofree char *name = st_format_process_label(d->name, d->comm);
-  g_autofree char *value = st_format_value(d->metric, d->value, mem_total);
-  g_autofree char *threshold = st_format_value(d->metric, d->threshold, mem_total);
-  g_autofree char *duration = st_format_duration(d->over_s);
-  GString *s = g_string_new(NULL);
-
-  if (d->kind == ST_DECISION_CLEAR) {
-    g_string_free(s, TRUE);
-    return clear_text(d, name, value);
-  }
-
   switch (d->metric) {
     case ST_METRIC_CPU:
       g_string_append_printf(s, _("All CPUs have been %s busy for %s."), value, duration);
@@ -218,28 +208,6 @@ body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
       break;
     case ST_METRIC_SYSCALLS:
       g_string_append_printf(s, _("The system has made %s for %s."), value, duration);
-      break;
-    case ST_METRIC_PROCESS_CPU:
-      g_string_append_printf(s, _("%s, pid %d, has used %s CPU for %s."), name, d->pid, value,
-                             duration);
-      break;
-    case ST_METRIC_PROCESS_MEMORY:
-      g_string_append_printf(s, _("%s, pid %d, holds %s."), name, d->pid, value);
-      break;
-    case ST_METRIC_PROCESS_SYSCALLS:
-      g_string_append_printf(s, _("%s, pid %d, has made %s for %s."), name, d->pid, value,
-                             duration);
-      break;
-    case ST_METRIC_APP_CPU:
-      g_string_append_printf(s, _("%s has used %s CPU for %s, all its processes together."), name,
-                             value, duration);
-      break;
-    case ST_METRIC_APP_MEMORY:
-      g_string_append_printf(s, _("%s holds %s, all its processes together."), name, value);
-      break;
-    case ST_METRIC_APP_SYSCALLS:
-      g_string_append_printf(s, _("%s has made %s for %s, all its processes together."), name,
-                             value, duration);
       break;
     case ST_METRIC_PRESSURE_MEMORY:
       if (d->level == ST_LEVEL_CRITICAL)
@@ -261,6 +229,42 @@ body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
     case ST_METRIC_NETWORK:
       g_string_append_printf(s, _("The network has carried %s for %s (received and sent)."), value,
                              duration);
+      break;
+    default:
+      g_string_append_printf(s, _("Programs have waited for the disk %s of the time for %s."),
+                             value, duration);
+      break;
+  }
+}
+
+/* The sentence of a program's alert (a process, or an application of its
+ * processes): who, what, how much, for how long. */
+static void
+program_sentence(GString *s, const StDecision *d, const char *name, const char *value,
+                 const char *duration)
+{
+  switch (d->metric) {
+    case ST_METRIC_PROCESS_CPU:
+      g_string_append_printf(s, _("%s, pid %d, has used %s CPU for %s."), name, d->pid, value,
+                             duration);
+      break;
+    case ST_METRIC_PROCESS_MEMORY:
+      g_string_append_printf(s, _("%s, pid %d, holds %s."), name, d->pid, value);
+      break;
+    case ST_METRIC_PROCESS_SYSCALLS:
+      g_string_append_printf(s, _("%s, pid %d, has made %s for %s."), name, d->pid, value,
+                             duration);
+      break;
+    case ST_METRIC_APP_CPU:
+      g_string_append_printf(s, _("%s has used %s CPU for %s, all its processes together."), name,
+                             value, duration);
+      break;
+    case ST_METRIC_APP_MEMORY:
+      g_string_append_printf(s, _("%s holds %s, all its processes together."), name, value);
+      break;
+    case ST_METRIC_APP_SYSCALLS:
+      g_string_append_printf(s, _("%s has made %s for %s, all its processes together."), name,
+                             value, duration);
       break;
     case ST_METRIC_PROCESS_DISK_READ:
       g_string_append_printf(s, _("%s, pid %d, has read %s from disk for %s."), name, d->pid, value,
@@ -288,10 +292,28 @@ body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
                              name, value, duration);
       break;
     default:
-      g_string_append_printf(s, _("Programs have waited for the disk %s of the time for %s."),
-                             value, duration);
-      break;
+      g_assert_not_reached();
   }
+}
+
+static char *
+body_text(const StDecision *d, guint64 mem_total, gboolean with_others)
+{
+  g_autofree char *name = st_format_process_label(d->name, d->comm);
+  g_autofree char *value = st_format_value(d->metric, d->value, mem_total);
+  g_autofree char *threshold = st_format_value(d->metric, d->threshold, mem_total);
+  g_autofree char *duration = st_format_duration(d->over_s);
+  GString *s = g_string_new(NULL);
+
+  if (d->kind == ST_DECISION_CLEAR) {
+    g_string_free(s, TRUE);
+    return clear_text(d, name, value);
+  }
+
+  if (st_engine_is_process_metric(d->metric) || st_engine_is_app_metric(d->metric))
+    program_sentence(s, d, name, value, duration);
+  else
+    system_sentence(s, d, value, duration);
   g_string_append_printf(s, _(" Threshold: %s."), threshold);
   if (with_others && d->others != NULL && d->others->len > 0) {
     g_string_append_c(s, '\n');
