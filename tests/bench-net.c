@@ -9,7 +9,7 @@
  * figures; never fails for being slow.
  *   bench-net [ROUNDS [PAIRS]]   (root: the BPF collector)
  */
-#include "st-collector.h"
+#include "collector-or-skip.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -37,24 +37,6 @@ loop_ns(int tx, int rx, const struct sockaddr_in *to, guint pairs)
       g_error("loopback UDP failed: %s", g_strerror(errno));
   }
   return (gdouble)(mono_ns() - t0) / pairs;
-}
-
-/* BPF links held by this process: the iterator's, and any hook's. */
-static guint
-count_links(void)
-{
-  g_autoptr(GDir) dir = g_dir_open("/proc/self/fdinfo", 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-    g_autofree char *path = g_build_filename("/proc/self/fdinfo", name, NULL);
-    g_autofree char *text = NULL;
-    if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "link_type:") != NULL &&
-        strstr(text, "link_type:\titer") == NULL)
-      n++;
-  }
-  return n;
 }
 
 static int
@@ -96,7 +78,7 @@ main(int argc, char **argv)
     return 0;
   }
   st_collector_set_syscall_counting(c, FALSE, NULL);
-  calm_links = count_links();
+  calm_links = st_test_count_hook_links();
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -10,13 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double
-now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#include "bench-clock.h"
 
 int
 main(int argc, char **argv)

@@ -3,6 +3,7 @@
 
 #include "st-collector.h"
 
+#include <string.h>
 #include <unistd.h>
 
 /* Opens a collector of the kind, or skips saying why. As root on a kernel
@@ -24,4 +25,23 @@ collector_or_skip(StBackendKind kind)
   }
   g_assert_cmpstr(st_collector_get_backend_name(c), ==, kind == ST_BACKEND_BPF ? "bpf" : "proc");
   return g_steal_pointer(&c);
+}
+
+/* BPF links of this process attached to tracing hooks (not the iterator):
+ * what the on-demand switches attach and detach. */
+static inline guint
+st_test_count_hook_links(void)
+{
+  g_autoptr(GDir) dir = g_dir_open("/proc/self/fdinfo", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+    g_autofree char *path = g_build_filename("/proc/self/fdinfo", name, NULL);
+    g_autofree char *text = NULL;
+    if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "link_type:") != NULL &&
+        strstr(text, "link_type:\titer") == NULL)
+      n++;
+  }
+  return n;
 }

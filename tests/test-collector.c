@@ -384,25 +384,6 @@ test_syscalls_while_running(gconstpointer data)
   munmap((void *)made, sizeof(guint64));
 }
 
-/* BPF links of this process attached to tracing hooks (not the iterator). */
-static guint
-count_tracing_links(void)
-{
-  g_autoptr(GDir) dir = g_dir_open("/proc/self/fdinfo", 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  g_assert_nonnull(dir);
-  while ((name = g_dir_read_name(dir)) != NULL) {
-    g_autofree char *path = g_build_filename("/proc/self/fdinfo", name, NULL);
-    g_autofree char *text = NULL;
-    if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, "link_type:") != NULL &&
-        strstr(text, "link_type:\titer") == NULL)
-      n++;
-  }
-  return n;
-}
-
 /* Zero cost while calm: off detaches every hook, figures say "not counted"
  * (NAN), never 0; on attaches them and counts again. */
 static void
@@ -424,9 +405,9 @@ test_counting_on_demand(gconstpointer data)
     g_assert_true(st_collector_set_syscall_counting(c, FALSE, NULL));
     return;
   }
-  g_assert_cmpuint(count_tracing_links(), >, 0);
+  g_assert_cmpuint(st_test_count_hook_links(), >, 0);
   g_assert_true(st_collector_set_syscall_counting(c, FALSE, NULL));
-  g_assert_cmpuint(count_tracing_links(), ==, 0);
+  g_assert_cmpuint(st_test_count_hook_links(), ==, 0);
   g_assert_true(st_collector_sample(c, now_ns(), snap, NULL));
   child = child_start(make_syscalls);
   p = sample_and_find(c, snap, child.pid);
@@ -439,7 +420,7 @@ test_counting_on_demand(gconstpointer data)
   child_stop(&child);
 
   g_assert_true(st_collector_set_syscall_counting(c, TRUE, NULL));
-  g_assert_cmpuint(count_tracing_links(), >, 0);
+  g_assert_cmpuint(st_test_count_hook_links(), >, 0);
   child = child_start(make_syscalls);
   p = sample_and_find(c, snap, child.pid);
   g_assert_true(st_value_available(p->syscalls_per_s));
