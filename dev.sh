@@ -98,7 +98,7 @@ case "$cmd" in
         fi
         # The benchmarks, tiny, so that they cannot rot (figures only).
         if [ $# -eq 0 ]; then
-            meson test -C build --benchmark --print-errorlogs || status=$?
+            meson test -C build --benchmark --logbase benchmarklog --print-errorlogs || status=$?
         fi
         exit $status
         ;;
