@@ -19,6 +19,7 @@
 #include "st-psi.h"
 #include "st-session.h"
 #include "st-settings.h"
+#include "st-system.h"
 
 #include <signal.h>
 #include <glib-unix.h>
@@ -223,25 +224,6 @@ on_closed(const char *key, guint reason, gpointer data)
     return;
   g_debug("Incident %s closed by the user: quiet until it recovers", key);
   st_incidents_dismiss(self->incidents, key);
-}
-
-#define COST_CALLS 20000 /* getppid() calls a round: ~4 ms */
-
-/* Kernel time of the cheapest syscall here, as a lower bound: half the
- * best wall time of getppid() (measured: 178 ns a call, 142 ns of it in the
- * kernel, on the development machine). */
-static gdouble
-measure_syscall_cost_ns(void)
-{
-  gdouble best = G_MAXDOUBLE;
-
-  for (guint round = 0; round < 3; round++) {
-    gint64 start = g_get_monotonic_time();
-    for (guint i = 0; i < COST_CALLS; i++)
-      (void)getppid();
-    best = MIN(best, (gdouble)(g_get_monotonic_time() - start) * 1000.0 / COST_CALLS);
-  }
-  return MAX(best * 0.5, 10.0);
 }
 
 /* Attaching costs milliseconds: done from an idle after the sample, off
@@ -549,7 +531,7 @@ st_app_new(const StAppOptions *options, GError **error)
   if (self->settings == NULL)
     return NULL;
 
-  self->arming.syscall_cost_ns = measure_syscall_cost_ns();
+  self->arming.syscall_cost_ns = st_system_syscall_cost_ns();
   st_hook_switch_init(&self->syscall_hooks, self->collector, st_collector_set_syscall_counting,
                       "counting system calls",
                       "a process or the system is spending time in the kernel",

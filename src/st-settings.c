@@ -112,42 +112,12 @@ get_percent(StSettings *self, const char *key, gdouble fallback, gdouble max)
   return v;
 }
 
-void
-st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, gint64 now_mono_us)
+/* Disk, network (bytes/s) and pressure thresholds; d: the defaults. */
+static void
+get_rate_and_pressure_thresholds(StSettings *self, StEngineConfig *c, const StEngineConfig *d)
 {
-  g_autoptr(GVariant) snoozed = NULL;
-  GVariantIter iter;
-  const char *skey;
-  gint64 until;
   GSettings *s = self->settings;
-  StEngineConfig d;
-  g_auto(GStrv) ignored = NULL;
-  GPtrArray *names = g_ptr_array_new();
 
-  st_engine_config_set_defaults(&d);
-  *c = d;
-  c->snoozed = g_steal_pointer(&d.snoozed);
-  c->enabled = g_settings_get_boolean(s, KEY_ENABLED);
-  c->cpu_enabled = g_settings_get_boolean(s, KEY_CPU_ENABLED);
-  c->memory_enabled = g_settings_get_boolean(s, KEY_MEMORY_ENABLED);
-  c->syscalls_enabled = g_settings_get_boolean(s, KEY_SYSCALLS_ENABLED);
-  c->threshold[ST_METRIC_CPU] =
-      get_percent(self, KEY_CPU_THRESHOLD, d.threshold[ST_METRIC_CPU], 100);
-  c->threshold[ST_METRIC_MEMORY] =
-      get_percent(self, KEY_MEMORY_THRESHOLD, d.threshold[ST_METRIC_MEMORY], 100);
-  c->threshold[ST_METRIC_PROCESS_CPU] =
-      get_percent(self, KEY_PROC_CPU_THRESHOLD, d.threshold[ST_METRIC_PROCESS_CPU], 100000);
-  c->threshold[ST_METRIC_PROCESS_MEMORY] =
-      get_percent(self, KEY_PROC_MEMORY_THRESHOLD, d.threshold[ST_METRIC_PROCESS_MEMORY], 100);
-  c->memory_critical = get_percent(self, KEY_MEMORY_CRITICAL, d.memory_critical, 100);
-  c->threshold[ST_METRIC_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_SYSCALL_THRESHOLD));
-  c->threshold[ST_METRIC_PROCESS_SYSCALLS] =
-      MAX(1u, g_settings_get_uint(s, KEY_PROC_SYSCALL_THRESHOLD));
-  c->threshold[ST_METRIC_APP_CPU] =
-      get_percent(self, KEY_APP_CPU_THRESHOLD, d.threshold[ST_METRIC_APP_CPU], 100000);
-  c->threshold[ST_METRIC_APP_MEMORY] =
-      get_percent(self, KEY_APP_MEMORY_THRESHOLD, d.threshold[ST_METRIC_APP_MEMORY], 100);
-  c->threshold[ST_METRIC_APP_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_APP_SYSCALL_THRESHOLD));
   /* Bytes per second; 0 turns the alert off. An application's processes
    * together have the threshold of one process. */
   {
@@ -174,9 +144,72 @@ st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, g
     for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
       StMetric m = ST_METRIC_PRESSURE_CPU + i;
       gdouble v = g_settings_get_double(s, keys[i]);
-      c->threshold[m] = v == 0 ? 0 : get_percent(self, keys[i], d.threshold[m], 100);
+      c->threshold[m] = v == 0 ? 0 : get_percent(self, keys[i], d->threshold[m], 100);
     }
   }
+}
+
+/* Snoozes still in effect, as monotonic expiries: one that ended is only
+ * ignored here, never written back (the user's keyfile is theirs). */
+static void
+get_snoozes(StSettings *self, StEngineConfig *c, gint64 now_wall_s, gint64 now_mono_us)
+{
+  g_autoptr(GVariant) snoozed = g_settings_get_value(self->settings, KEY_SNOOZED);
+  GVariantIter iter;
+  const char *skey;
+  gint64 until;
+
+  g_variant_iter_init(&iter, snoozed);
+  while (g_variant_iter_next(&iter, "{&sx}", &skey, &until))
+    if (until > now_wall_s && until - now_wall_s < G_MAXINT64 / G_USEC_PER_SEC / 2)
+      st_engine_config_add_snooze(c, skey, now_mono_us + (until - now_wall_s) * G_USEC_PER_SEC);
+}
+
+/* ignored-processes without empty or invalid entries; NULL-terminated. */
+static char **
+get_ignored(StSettings *self)
+{
+  g_auto(GStrv) ignored = g_settings_get_strv(self->settings, KEY_IGNORED);
+  GPtrArray *names = g_ptr_array_new();
+
+  for (char **p = ignored; *p != NULL; p++)
+    if (**p != '\0' && g_utf8_validate(*p, -1, NULL))
+      g_ptr_array_add(names, g_strdup(*p));
+  g_ptr_array_add(names, NULL);
+  return (char **)g_ptr_array_free(names, FALSE);
+}
+
+void
+st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, gint64 now_mono_us)
+{
+  GSettings *s = self->settings;
+  StEngineConfig d;
+
+  st_engine_config_set_defaults(&d);
+  *c = d;
+  c->snoozed = g_steal_pointer(&d.snoozed);
+  c->enabled = g_settings_get_boolean(s, KEY_ENABLED);
+  c->cpu_enabled = g_settings_get_boolean(s, KEY_CPU_ENABLED);
+  c->memory_enabled = g_settings_get_boolean(s, KEY_MEMORY_ENABLED);
+  c->syscalls_enabled = g_settings_get_boolean(s, KEY_SYSCALLS_ENABLED);
+  c->threshold[ST_METRIC_CPU] =
+      get_percent(self, KEY_CPU_THRESHOLD, d.threshold[ST_METRIC_CPU], 100);
+  c->threshold[ST_METRIC_MEMORY] =
+      get_percent(self, KEY_MEMORY_THRESHOLD, d.threshold[ST_METRIC_MEMORY], 100);
+  c->threshold[ST_METRIC_PROCESS_CPU] =
+      get_percent(self, KEY_PROC_CPU_THRESHOLD, d.threshold[ST_METRIC_PROCESS_CPU], 100000);
+  c->threshold[ST_METRIC_PROCESS_MEMORY] =
+      get_percent(self, KEY_PROC_MEMORY_THRESHOLD, d.threshold[ST_METRIC_PROCESS_MEMORY], 100);
+  c->memory_critical = get_percent(self, KEY_MEMORY_CRITICAL, d.memory_critical, 100);
+  c->threshold[ST_METRIC_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_SYSCALL_THRESHOLD));
+  c->threshold[ST_METRIC_PROCESS_SYSCALLS] =
+      MAX(1u, g_settings_get_uint(s, KEY_PROC_SYSCALL_THRESHOLD));
+  c->threshold[ST_METRIC_APP_CPU] =
+      get_percent(self, KEY_APP_CPU_THRESHOLD, d.threshold[ST_METRIC_APP_CPU], 100000);
+  c->threshold[ST_METRIC_APP_MEMORY] =
+      get_percent(self, KEY_APP_MEMORY_THRESHOLD, d.threshold[ST_METRIC_APP_MEMORY], 100);
+  c->threshold[ST_METRIC_APP_SYSCALLS] = MAX(1u, g_settings_get_uint(s, KEY_APP_SYSCALL_THRESHOLD));
+  get_rate_and_pressure_thresholds(self, c, &d);
   c->sustain_s = g_settings_get_uint(s, KEY_SUSTAIN);
   c->hysteresis_percent = g_settings_get_double(s, KEY_HYSTERESIS);
   if (!isfinite(c->hysteresis_percent) || c->hysteresis_percent < 0 || c->hysteresis_percent > 90) {
@@ -189,18 +222,8 @@ st_settings_get_config(StSettings *self, StEngineConfig *c, gint64 now_wall_s, g
   c->flap_window_s = g_settings_get_uint(s, KEY_FLAP_WINDOW);
   c->flap_max_delay_s = g_settings_get_uint(s, KEY_FLAP_MAX_DELAY);
 
-  snoozed = g_settings_get_value(s, KEY_SNOOZED);
-  g_variant_iter_init(&iter, snoozed);
-  while (g_variant_iter_next(&iter, "{&sx}", &skey, &until))
-    if (until > now_wall_s && until - now_wall_s < G_MAXINT64 / G_USEC_PER_SEC / 2)
-      st_engine_config_add_snooze(c, skey, now_mono_us + (until - now_wall_s) * G_USEC_PER_SEC);
-
-  ignored = g_settings_get_strv(s, KEY_IGNORED);
-  for (char **p = ignored; *p != NULL; p++)
-    if (**p != '\0' && g_utf8_validate(*p, -1, NULL))
-      g_ptr_array_add(names, g_strdup(*p));
-  g_ptr_array_add(names, NULL);
-  c->ignored = (char **)g_ptr_array_free(names, FALSE);
+  get_snoozes(self, c, now_wall_s, now_mono_us);
+  c->ignored = get_ignored(self);
   st_engine_config_clear(&d);
 }
 

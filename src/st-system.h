@@ -23,4 +23,8 @@ void st_system_reset(StSystem *self);
  * programs. The first sample after new or reset gives no rates (NAN). */
 gboolean st_system_sample(StSystem *self, guint64 now_ns, StSnapshot *snap, GError **error);
 
+/* Kernel time of the cheapest syscall on this machine, as a lower bound
+ * (ns): what arming the syscall hooks is derived from. Takes ~15 ms. */
+gdouble st_system_syscall_cost_ns(void);
+
 G_END_DECLS

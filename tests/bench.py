@@ -956,8 +956,10 @@ class Bench:
                  "`--quick` for the tiny run of `meson test --benchmark`.")
         self.out("")
         self.out("Peers: **SmoothTask calm** is the agent with `syscall-counting='on-demand'` "
-                 "(the default) while nothing arms it: only the task iterator runs, once per "
-                 "sample; **SmoothTask armed** is `syscall-counting='always'`: the sys_enter, "
+                 "(the default) while nothing arms it: no hook runs, each sample reads the "
+                 "system's /proc files and reads the processes (the task iterator) only when "
+                 "the system's figures leave a program within reach of a threshold, and at "
+                 "least every 10 s (docs/architecture.md); **SmoothTask armed** is `syscall-counting='always'`: the sys_enter, "
                  "sched_switch and sched_process_exit hooks stay attached; libbpf-tools "
                  "`syscount` (raw_syscalls tracepoint hooks: without -L only sys_exit runs); "
                  "`psi-notify`; `nohang --monitor` "
