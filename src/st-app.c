@@ -21,6 +21,7 @@
 #include "st-settings.h"
 #include "st-system.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <glib-unix.h>
 #ifdef __GLIBC__
@@ -277,6 +278,16 @@ report_oom_kills(StApp *self)
   }
 }
 
+/* Whether a process of that pid exists (a signal 0 checks, sends nothing):
+ * an OOM candidate gone while the counter did not move exited on its own.
+ * A pid reused within the seconds between two reads of the processes
+ * would keep a candidate it should not: rare, and said in the docs. */
+static gboolean
+pid_alive(gint32 pid)
+{
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 /* Reading every process is most of a sample's cost: only when something is
  * going on or within reach (st_calm_needs_processes()). */
 static gboolean
@@ -362,13 +373,15 @@ on_tick(gpointer data)
   if (!st_collector_sample_system(self->collector, sample_ns(), self->snapshot, &error) ||
       (wants_processes(self) &&
        !st_collector_sample_processes(self->collector, self->snapshot, &error))) {
-    g_warning("Sample failed: %s", error->message);
+    g_warning("Sample failed: %s", error != NULL ? error->message : "unknown error");
     return G_SOURCE_CONTINUE;
   }
   self->n_samples++;
   self->psi_fired = FALSE;
   if (self->snapshot->processes_fresh)
     report_oom_kills(self);
+  else
+    st_oom_watch_forget_exited(self->oom, pid_alive);
   decisions = st_engine_evaluate(self->engine, self->snapshot, now);
   st_hooks_sample(self->hooks, self->snapshot, st_engine_get_n_active(self->engine));
   g_debug("Sample %" G_GUINT64_FORMAT " (%s): cpu %.1f%%, memory %.1f%%, %u processes, "

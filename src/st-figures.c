@@ -170,9 +170,11 @@ st_figures_need_processes(const StEngineConfig *c, const StSnapshot *snap, const
     *why = "resident memory is large enough for one program to near its threshold";
     return TRUE;
   }
-  if (within_reach(snap->block_read_per_s,
+  /* Network filesystems (NFS, SMB, Ceph, 9p) charge a program's reads and
+   * writes without the block layer: their bytes cross an interface. */
+  if (within_reach(snap->block_read_per_s + snap->net_receive_per_s + snap->loopback_per_s,
                    lowest(c, ST_METRIC_PROCESS_DISK_READ, ST_METRIC_APP_DISK_READ), NEAR_RATE) ||
-      within_reach(snap->block_write_per_s,
+      within_reach(snap->block_write_per_s + snap->net_send_per_s + snap->loopback_per_s,
                    lowest(c, ST_METRIC_PROCESS_DISK_WRITE, ST_METRIC_APP_DISK_WRITE), NEAR_RATE)) {
     *why = "disk traffic is large enough for one program to near its threshold";
     return TRUE;

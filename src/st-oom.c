@@ -47,6 +47,17 @@ st_oom_watch_free(StOomWatch *self)
   g_free(self);
 }
 
+void
+st_oom_watch_forget_exited(StOomWatch *self, StOomAliveFunc alive)
+{
+  for (guint i = 0; i < self->candidates->len;) {
+    if (alive(g_array_index(self->candidates, StOomVictim, i).pid))
+      i++;
+    else
+      g_array_remove_index(self->candidates, i);
+  }
+}
+
 static int
 by_rss(gconstpointer a, gconstpointer b)
 {

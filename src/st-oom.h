@@ -44,5 +44,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(StOomWatch, st_oom_watch_free)
  * none of the user's listed processes explains. */
 GArray *st_oom_watch_update(StOomWatch *self, guint64 kills, const StSnapshot *snap,
                             guint *unnamed);
+/* After a sample that did not read the processes, the counter unchanged:
+ * a candidate that alive() says is gone exited on its own, and must not be
+ * named for a kill counted later. */
+typedef gboolean (*StOomAliveFunc)(gint32 pid);
+void st_oom_watch_forget_exited(StOomWatch *self, StOomAliveFunc alive);
 
 G_END_DECLS

@@ -112,13 +112,14 @@ read_system(StSystem *self, StCpuTimes *cpu, StMemInfo *mem, GError **error)
   n = read_kept(self, KEPT_STAT);
   if (n < 0 || !st_parse_cpu_times((const char *)self->text->data, (gsize)n, cpu, error)) {
     if (n < 0)
-      g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read %s/stat", self->proc_root);
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/stat",
+                  self->proc_root);
     return FALSE;
   }
   n = read_kept(self, KEPT_MEMINFO);
   if (n < 0 || !st_parse_meminfo((const char *)self->text->data, (gsize)n, mem, error)) {
     if (n < 0)
-      g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read %s/meminfo",
+      g_set_error(error, ST_COLLECTOR_ERROR, ST_COLLECTOR_ERROR_FAILED, "Cannot read %s/meminfo",
                   self->proc_root);
     return FALSE;
   }

@@ -112,6 +112,12 @@ test_disk(void)
   g_assert_true(st_figures_need_processes(&c, snap, NULL));
   snap->block_write_per_s = NAN;
   g_assert_true(st_figures_need_processes(&c, snap, NULL));
+  /* A network filesystem charges reads without the block layer. */
+  snap->block_write_per_s = 0;
+  snap->net_receive_per_s = read_at;
+  g_assert_true(st_figures_need_processes(&c, snap, NULL));
+  snap->net_receive_per_s = NAN; /* unknown: no bound */
+  g_assert_true(st_figures_need_processes(&c, snap, NULL));
   st_engine_config_clear(&c);
 }
 
@@ -134,7 +140,7 @@ test_system_near(void)
   /* Unknown system figures alert neither way: no reason by themselves. */
   snap->mem_used_bytes = 2048 * MIB;
   snap->mem_available_bytes = 6144 * MIB;
-  snap->pressure_cpu_some = snap->disk_read_per_s = snap->net_send_per_s = NAN;
+  snap->pressure_cpu_some = snap->disk_read_per_s = NAN;
   g_assert_false(st_figures_need_processes(&c, snap, NULL));
   st_engine_config_clear(&c);
 }

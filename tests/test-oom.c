@@ -127,6 +127,35 @@ test_candidates(void)
   g_assert_cmpint(g_array_index(v, StOomVictim, 1).pid, ==, 39);
 }
 
+static gboolean
+alive_but_10(gint32 pid)
+{
+  return pid != 10;
+}
+
+/* Between two reads of the processes (a calm agent reads them every 10 s)
+ * the largest exits on its own and then the next is killed: the one gone
+ * while the counter stood still is not the victim. */
+static void
+test_exited_while_calm(void)
+{
+  g_autoptr(StOomWatch) w = st_oom_watch_new(1000);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GArray) v = NULL;
+  guint unnamed;
+
+  add(snap, 10, 1000, "linker", 1500 * MIB);
+  add(snap, 11, 1000, "job", 800 * MIB);
+  v = st_oom_watch_update(w, 5, snap, &unnamed);
+  g_clear_pointer(&v, g_array_unref);
+  st_oom_watch_forget_exited(w, alive_but_10); /* a calm sample: linker gone */
+  g_array_set_size(snap->processes, 0);
+  v = st_oom_watch_update(w, 6, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 1);
+  g_assert_cmpint(g_array_index(v, StOomVictim, 0).pid, ==, 11);
+  g_assert_cmpuint(unnamed, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -134,5 +163,6 @@ main(int argc, char **argv)
   g_test_add_func("/oom/victims", test_victims);
   g_test_add_func("/oom/candidates", test_candidates);
   g_test_add_func("/oom/victim-still-exiting", test_victim_still_exiting);
+  g_test_add_func("/oom/exited-while-calm", test_exited_while_calm);
   return g_test_run();
 }
