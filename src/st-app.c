@@ -295,7 +295,8 @@ wants_processes(StApp *self)
 {
   const char *why = NULL;
   gboolean busy = self->psi_fired || self->syscall_hooks.on || self->syscall_hooks.want ||
-                  self->net_hooks.on || self->net_hooks.want;
+                  self->net_hooks.on || self->net_hooks.want ||
+                  st_oom_watch_needs_processes(self->oom, self->snapshot->oom_kills);
 
   self->snapshot->memory_stall_triggered = self->psi_fired;
   if (!busy && st_arming_needs_processes(&self->arming, self->snapshot)) {
@@ -304,7 +305,7 @@ wants_processes(StApp *self)
   }
   if (!busy)
     busy = st_engine_needs_processes(self->engine, self->snapshot, &why);
-  if (st_calm_needs_processes(&self->calm, self->snapshot, busy)) {
+  if (st_calm_needs_processes(&self->calm, busy)) {
     g_debug("Reading the processes%s%s", why != NULL ? ": " : "", why != NULL ? why : "");
     return TRUE;
   }

@@ -60,14 +60,11 @@ st_arming_needs_processes(const StArming *self, const StSnapshot *snap)
 }
 
 gboolean
-st_calm_needs_processes(StCalm *self, const StSnapshot *snap, gboolean busy)
+st_calm_needs_processes(StCalm *self, gboolean busy)
 {
   guint every = MAX(1u, ST_CALM_REFRESH_S / MAX(self->interval_s, 1u));
-  gboolean oom = snap->oom_kills != self->oom_kills || self->oom_again;
-  gboolean need = busy || oom || self->since + 1 >= every;
+  gboolean need = busy || self->since + 1 >= every;
 
-  self->oom_again = snap->oom_kills != self->oom_kills;
-  self->oom_kills = snap->oom_kills;
   self->since = need ? 0 : self->since + 1;
   return need;
 }

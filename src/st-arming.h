@@ -54,21 +54,18 @@ gboolean st_counting_mode_from_string(const char *s, StCountingMode *out);
 gboolean st_arming_needs_processes(const StArming *self, const StSnapshot *snap);
 
 /* When a sample reads the processes (st_collector_sample_processes()).
- * Always while anything is going on: an alert pending or firing, hooks
- * attached, a PSI trigger, an OOM kill (that sample and the next, where a
- * victim still exiting is named), or a system figure that leaves a program
- * within reach of a threshold (st_figures_need_processes()). Otherwise at
- * least every ST_CALM_REFRESH_S, for what no bound covers (the memory of an
+ * Always while anything is going on (busy: an alert pending or firing,
+ * hooks attached, a PSI trigger, an OOM kill to name, a system figure that
+ * leaves a program within reach of a threshold); otherwise at least every
+ * ST_CALM_REFRESH_S, for what no bound covers (the memory of an
  * application, a sum of its processes' RSS) and to keep the table current. */
 #define ST_CALM_REFRESH_S 10
 typedef struct {
-  guint interval_s;   /* of the samples */
-  guint since;        /* state: samples since the processes were last read */
-  guint64 oom_kills;  /* state: the counter the last time they were read */
-  gboolean oom_again; /* state: read them once more after an OOM kill */
+  guint interval_s; /* of the samples */
+  guint since;      /* state: samples since the processes were last read */
 } StCalm;
 
-gboolean st_calm_needs_processes(StCalm *self, const StSnapshot *snap, gboolean busy);
+gboolean st_calm_needs_processes(StCalm *self, gboolean busy);
 /* Whether the counting hooks should be attached after this sample. */
 gboolean st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,
                           gint64 now_us);

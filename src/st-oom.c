@@ -47,6 +47,12 @@ st_oom_watch_free(StOomWatch *self)
   g_free(self);
 }
 
+gboolean
+st_oom_watch_needs_processes(const StOomWatch *self, guint64 kills)
+{
+  return self->waiting > 0 || (kills != G_MAXUINT64 && (!self->have_kills || kills != self->kills));
+}
+
 void
 st_oom_watch_forget_exited(StOomWatch *self, StOomAliveFunc alive)
 {

@@ -44,6 +44,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(StOomWatch, st_oom_watch_free)
  * none of the user's listed processes explains. */
 GArray *st_oom_watch_update(StOomWatch *self, guint64 kills, const StSnapshot *snap,
                             guint *unnamed);
+/* Whether this sample must read the processes for the watch: the counter
+ * moved since the last update (or is new), or a kill waits for its victim
+ * to leave the list. */
+gboolean st_oom_watch_needs_processes(const StOomWatch *self, guint64 kills);
 /* After a sample that did not read the processes, the counter unchanged:
  * a candidate that alive() says is gone exited on its own, and must not be
  * named for a kill counted later. */

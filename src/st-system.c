@@ -169,7 +169,10 @@ read_io_totals(StSystem *self, StIoTotals *io)
 static gdouble
 per_s(guint64 prev, guint64 cur, gdouble secs)
 {
-  return cur >= prev ? (gdouble)(cur - prev) / secs : NAN;
+  /* G_MAXUINT64: a counter missing from its file, unknown. */
+  if (prev == G_MAXUINT64 || cur == G_MAXUINT64 || cur < prev || !(secs > 0))
+    return NAN;
+  return (gdouble)(cur - prev) / secs;
 }
 
 static void
@@ -192,14 +195,6 @@ read_pressure(StSystem *self, StSnapshot *snap)
 static void
 block_rates(StSystem *self, const StVmStat *vm, StSnapshot *snap)
 {
-  gboolean known = vm->pgpgin_kib != G_MAXUINT64 && vm->pgpgout_kib != G_MAXUINT64 &&
-                   vm->nr_dirtied != G_MAXUINT64 && self->prev_vm.pgpgin_kib != G_MAXUINT64 &&
-                   self->prev_vm.pgpgout_kib != G_MAXUINT64 &&
-                   self->prev_vm.nr_dirtied != G_MAXUINT64;
-
-  snap->block_read_per_s = snap->block_write_per_s = NAN;
-  if (!known || !(snap->interval_s > 0))
-    return;
   snap->block_read_per_s = per_s(self->prev_vm.pgpgin_kib, vm->pgpgin_kib, snap->interval_s) * 1024;
   snap->block_write_per_s =
       per_s(self->prev_vm.pgpgout_kib, vm->pgpgout_kib, snap->interval_s) * 1024 +

@@ -15,14 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static guint64
-mono_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
-}
+#include "bench-clock.h"
 
 /* ns per sendto + recv pair. */
 static gdouble

@@ -113,50 +113,24 @@ static void
 test_calm_refresh(void)
 {
   StCalm calm = {.interval_s = 2};
-  g_autoptr(StSnapshot) snap = snapshot(0, 0);
   guint reads = 0;
 
-  snap->oom_kills = 7;
-  /* The first sample reads (the counter is new), then every 10 s. */
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE)); /* after a change, once more */
+  /* The first sample reads, then every 10 s. */
+  g_assert_true(st_calm_needs_processes(&calm, TRUE));
   for (guint i = 0; i < 50; i++)
-    reads += st_calm_needs_processes(&calm, snap, FALSE);
+    reads += st_calm_needs_processes(&calm, FALSE);
   g_assert_cmpuint(reads, ==, 50 / (ST_CALM_REFRESH_S / 2));
   /* Busy: every sample. */
   for (guint i = 0; i < 5; i++)
-    g_assert_true(st_calm_needs_processes(&calm, snap, TRUE));
+    g_assert_true(st_calm_needs_processes(&calm, TRUE));
   /* A refresh period from the last read. */
   for (guint i = 0; i < ST_CALM_REFRESH_S / 2 - 1; i++)
-    g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
+    g_assert_false(st_calm_needs_processes(&calm, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, FALSE));
   /* Samples 10 s apart or more: each reads. */
   calm.interval_s = 15;
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
-}
-
-/* The victim of an OOM kill is named from the processes before and after:
- * the sample that sees the counter move and the next read them. */
-static void
-test_calm_oom(void)
-{
-  StCalm calm = {.interval_s = 1};
-  g_autoptr(StSnapshot) snap = snapshot(0, 0);
-
-  snap->oom_kills = 3;
-  for (guint i = 0; i < ST_CALM_REFRESH_S; i++)
-    st_calm_needs_processes(&calm, snap, FALSE);
-  g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
-  snap->oom_kills = 4;
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
-  g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
-  /* The counter lost (vmstat unreadable) reads like a change: twice, then calm. */
-  snap->oom_kills = G_MAXUINT64;
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
-  g_assert_true(st_calm_needs_processes(&calm, snap, FALSE));
-  g_assert_false(st_calm_needs_processes(&calm, snap, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, FALSE));
 }
 
 int
@@ -168,6 +142,5 @@ main(int argc, char **argv)
   g_test_add_func("/arming/network", test_network);
   g_test_add_func("/arming/kernel-time-needs-processes", test_kernel_time_needs_processes);
   g_test_add_func("/calm/refresh-and-busy", test_calm_refresh);
-  g_test_add_func("/calm/oom-kill", test_calm_oom);
   return g_test_run();
 }

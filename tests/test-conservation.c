@@ -26,20 +26,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench-clock.h"
 
 #define RUN_NS        (7 * G_GUINT64_CONSTANT(1000000000))
 #define SAMPLE_US     1000000
 #define N_THREADS_MAX 4
 
 static char *self_exe;
-
-static guint64
-mono_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
-}
 
 static guint64
 cpu_ns(clockid_t clock)

@@ -25,17 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <glib-unix.h>
+#include "bench-clock.h"
 
 #define MIB         (G_GUINT64_CONSTANT(1) << 20)
 #define WRITE_BYTES (256 * MIB)
 #define READ_BYTES  (128 * MIB)
 #define SAMPLE_US   500000
-
-static guint64
-mono_ns(void)
-{
-  return (guint64)g_get_monotonic_time() * 1000;
-}
 
 /* A directory whose writes reach a disk: TMPDIR, /var/tmp, the build tree. */
 static char *

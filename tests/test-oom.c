@@ -156,6 +156,38 @@ test_exited_while_calm(void)
   g_assert_cmpuint(unnamed, ==, 0);
 }
 
+/* The victim of an OOM kill is named from the processes before and after:
+ * the sample that sees the counter move reads them, and the next too while
+ * a kill waits for its victim to leave the list. */
+static void
+test_needs_processes(void)
+{
+  g_autoptr(StOomWatch) w = st_oom_watch_new(1000);
+  g_autoptr(StSnapshot) snap = st_snapshot_new();
+  g_autoptr(GArray) v = NULL;
+  guint unnamed;
+
+  g_assert_true(st_oom_watch_needs_processes(w, 3)); /* a counter not seen yet */
+  add(snap, 10, 1000, "hog", 500 * MIB);
+  v = st_oom_watch_update(w, 3, snap, &unnamed);
+  g_clear_pointer(&v, g_array_unref);
+  g_assert_false(st_oom_watch_needs_processes(w, 3));
+  /* Unknown (vmstat unreadable) is no change. */
+  g_assert_false(st_oom_watch_needs_processes(w, G_MAXUINT64));
+  g_assert_true(st_oom_watch_needs_processes(w, 4));
+  /* Counted while the hog is still listed: it waits, and the next sample
+   * must read the processes again. */
+  v = st_oom_watch_update(w, 4, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 0);
+  g_clear_pointer(&v, g_array_unref);
+  g_assert_true(st_oom_watch_needs_processes(w, 4));
+  g_array_set_size(snap->processes, 0);
+  v = st_oom_watch_update(w, 4, snap, &unnamed);
+  g_assert_cmpuint(v->len, ==, 1);
+  g_clear_pointer(&v, g_array_unref);
+  g_assert_false(st_oom_watch_needs_processes(w, 4));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,5 +196,6 @@ main(int argc, char **argv)
   g_test_add_func("/oom/candidates", test_candidates);
   g_test_add_func("/oom/victim-still-exiting", test_victim_still_exiting);
   g_test_add_func("/oom/exited-while-calm", test_exited_while_calm);
+  g_test_add_func("/oom/needs-processes", test_needs_processes);
   return g_test_run();
 }
