@@ -65,6 +65,7 @@ struct _StApp {
   gint64 next_snooze_end; /* wall-clock seconds; 0: none */
   guint timeout_id;
   guint interval_s;
+  guint period_s; /* of the timer: the interval, or longer while calm */
   guint signal_ids[5];
   GHashTable *targets; /* incident key -> Target, for "Ignore" and "Snooze" */
   char *monitor_app;   /* desktop id of a system monitor, or NULL */
@@ -76,7 +77,7 @@ struct _StApp {
 #define NOTIFIER_EXIT_TIMEOUT_MS 2000
 #define SNOOZE_S                 3600 /* the "Snooze … for 1 hour" button */
 
-static void arm_timer(StApp *self);
+static void arm_timer(StApp *self, guint period_s);
 
 /* The agent's clock for the engine, incidents and snoozes: CLOCK_BOOTTIME,
  * which goes on during a suspend, so that a suspend is a gap (st-gap.h).
@@ -288,24 +289,33 @@ pid_alive(gint32 pid)
   return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* Whether anything is going on or within reach: then every sample reads
+ * the processes, one interval apart (StCalm). @why: for the log. */
+static gboolean
+is_busy(StApp *self, const char **why)
+{
+  *why = NULL;
+  if (self->psi_fired || self->syscall_hooks.on || self->syscall_hooks.want || self->net_hooks.on ||
+      self->net_hooks.want || st_oom_watch_needs_processes(self->oom, self->snapshot->oom_kills))
+    return TRUE;
+  if (st_arming_needs_processes(&self->arming, self->snapshot)) {
+    *why = "the kernel time leaves room for a syscall storm";
+    return TRUE;
+  }
+  return st_engine_needs_processes(self->engine, self->snapshot, why);
+}
+
 /* Reading every process is most of a sample's cost: only when something is
  * going on or within reach (st_calm_needs_processes()). */
 static gboolean
-wants_processes(StApp *self)
+wants_processes(StApp *self, gint64 now)
 {
   const char *why = NULL;
-  gboolean busy = self->psi_fired || self->syscall_hooks.on || self->syscall_hooks.want ||
-                  self->net_hooks.on || self->net_hooks.want ||
-                  st_oom_watch_needs_processes(self->oom, self->snapshot->oom_kills);
+  gboolean busy;
 
   self->snapshot->memory_stall_triggered = self->psi_fired;
-  if (!busy && st_arming_needs_processes(&self->arming, self->snapshot)) {
-    busy = TRUE;
-    why = "the kernel time leaves room for a syscall storm";
-  }
-  if (!busy)
-    busy = st_engine_needs_processes(self->engine, self->snapshot, &why);
-  if (st_calm_needs_processes(&self->calm, busy)) {
+  busy = is_busy(self, &why);
+  if (st_calm_needs_processes(&self->calm, busy, now)) {
     g_debug("Reading the processes%s%s", why != NULL ? ": " : "", why != NULL ? why : "");
     return TRUE;
   }
@@ -372,7 +382,7 @@ on_tick(gpointer data)
         st_settings_prune_snoozes(self->settings, g_get_real_time() / G_USEC_PER_SEC);
 
   if (!st_collector_sample_system(self->collector, sample_ns(), self->snapshot, &error) ||
-      (wants_processes(self) &&
+      (wants_processes(self, now) &&
        !st_collector_sample_processes(self->collector, self->snapshot, &error))) {
     g_warning("Sample failed: %s", error != NULL ? error->message : "unknown error");
     return G_SOURCE_CONTINUE;
@@ -400,14 +410,26 @@ on_tick(gpointer data)
   for (guint i = 0; i < actions->len; i++)
     present(self, g_ptr_array_index(actions, i));
   update_counting(self, now);
+  {
+    const char *why;
+    arm_timer(self, st_calm_interval_s(&self->calm, is_busy(self, &why)));
+  }
   return G_SOURCE_CONTINUE;
 }
 
+/* Samples every @period_s from now on; the timer is kept if it already has
+ * that period. Called from on_tick() too: a timeout may remove itself while
+ * it is dispatched. */
 static void
-arm_timer(StApp *self)
+arm_timer(StApp *self, guint period_s)
 {
+  if (self->timeout_id != 0 && self->period_s == period_s)
+    return;
+  if (self->timeout_id != 0 && period_s != self->interval_s)
+    g_debug("Calm: sampling every %u s", period_s);
   g_clear_handle_id(&self->timeout_id, g_source_remove);
-  self->timeout_id = g_timeout_add_seconds(self->interval_s, on_tick, self);
+  self->period_s = period_s;
+  self->timeout_id = g_timeout_add_seconds(period_s, on_tick, self);
   g_source_set_name_by_id(self->timeout_id, "[smoothtask] sample");
 }
 
@@ -436,6 +458,7 @@ apply_settings(StSettings *settings, gpointer data)
   }
   /* Samples further apart than this did not watch in between. */
   config.max_gap_s = st_gap_max_s(interval);
+  self->calm.sustain_s = config.sustain_s;
   st_engine_set_config(self->engine, &config);
   st_engine_config_clear(&config);
   st_hooks_set_command(self->hooks, command);
@@ -445,7 +468,7 @@ apply_settings(StSettings *settings, gpointer data)
     self->interval_s = interval;
     self->calm.interval_s = interval;
     if (self->timeout_id != 0)
-      arm_timer(self);
+      arm_timer(self, interval);
   }
 }
 
@@ -596,7 +619,7 @@ st_app_run(StApp *self)
     g_warning("Baseline sample failed: %s", error->message);
   g_message("SmoothTask %s watching with the %s backend, every %u s", PACKAGE_VERSION,
             st_collector_get_backend_name(self->collector), self->interval_s);
-  arm_timer(self);
+  arm_timer(self, self->interval_s);
   g_main_loop_run(self->loop);
   /* Nothing stale on screen after the agent is gone. */
   st_notifier_close_all(self->notifier, NOTIFIER_EXIT_TIMEOUT_MS);

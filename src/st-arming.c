@@ -60,13 +60,26 @@ st_arming_needs_processes(const StArming *self, const StSnapshot *snap)
 }
 
 gboolean
-st_calm_needs_processes(StCalm *self, gboolean busy)
+st_calm_needs_processes(StCalm *self, gboolean busy, gint64 now_us)
 {
-  guint every = MAX(1u, ST_CALM_REFRESH_S / MAX(self->interval_s, 1u));
-  gboolean need = busy || self->since + 1 >= every;
+  /* Half an interval of slack: the timer's ticks are not exactly apart. */
+  gint64 refresh_us = (gint64)ST_CALM_REFRESH_S * G_USEC_PER_SEC -
+                      (gint64)MAX(self->interval_s, 1u) * G_USEC_PER_SEC / 2;
+  gboolean need = busy || self->last_read_us == 0 || now_us - self->last_read_us >= refresh_us;
 
-  self->since = need ? 0 : self->since + 1;
+  if (need)
+    self->last_read_us = now_us;
   return need;
+}
+
+guint
+st_calm_interval_s(const StCalm *self, gboolean busy)
+{
+  guint interval = MAX(self->interval_s, 1u);
+
+  if (busy)
+    return interval;
+  return CLAMP(self->sustain_s / ST_CALM_SUSTAIN_SHARE, interval, ST_CALM_MAX_INTERVALS * interval);
 }
 
 gboolean

@@ -53,19 +53,32 @@ gboolean st_counting_mode_from_string(const char *s, StCountingMode *out);
  * what arming needs: then the processes must be read to know which. */
 gboolean st_arming_needs_processes(const StArming *self, const StSnapshot *snap);
 
-/* When a sample reads the processes (st_collector_sample_processes()).
- * Always while anything is going on (busy: an alert pending or firing,
- * hooks attached, a PSI trigger, an OOM kill to name, a system figure that
- * leaves a program within reach of a threshold); otherwise at least every
- * ST_CALM_REFRESH_S, for what no bound covers (the memory of an
- * application, a sum of its processes' RSS) and to keep the table current. */
+/* When a sample reads the processes (st_collector_sample_processes()),
+ * and when the next sample comes. Busy (an alert pending or firing, hooks
+ * attached, a PSI trigger, an OOM kill to name, a system figure that leaves
+ * a program within reach of a threshold): every sample reads them, one
+ * interval apart. Calm: the processes are read at least every
+ * ST_CALM_REFRESH_S (for what no bound covers: the memory of an
+ * application, a sum of its processes' RSS; and to keep the table
+ * current), and the samples are spaced out (st_calm_interval_s()). */
 #define ST_CALM_REFRESH_S 10
+/* A calm sample only watches for something to come within reach, and no
+ * alert fires before its sustain: spacing calm samples by up to a fifth of
+ * the sustain delays an alert by at most that (30 s sustain: 6 s, so at
+ * most 36 s instead of 32). Never more than this many intervals, so that a
+ * short interval keeps its meaning; a PSI trigger still wakes the agent at
+ * once. */
+#define ST_CALM_SUSTAIN_SHARE 5
+#define ST_CALM_MAX_INTERVALS 3
 typedef struct {
-  guint interval_s; /* of the samples */
-  guint since;      /* state: samples since the processes were last read */
+  guint interval_s;    /* of the samples while busy */
+  guint sustain_s;     /* of the alerts */
+  gint64 last_read_us; /* state: when the processes were last read; 0: never */
 } StCalm;
 
-gboolean st_calm_needs_processes(StCalm *self, gboolean busy);
+gboolean st_calm_needs_processes(StCalm *self, gboolean busy, gint64 now_us);
+/* Seconds to the next sample. */
+guint st_calm_interval_s(const StCalm *self, gboolean busy);
 /* Whether the counting hooks should be attached after this sample. */
 gboolean st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,
                           gint64 now_us);

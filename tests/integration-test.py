@@ -239,6 +239,43 @@ class AlertTest(SmoothTaskTestCase):
         self.assertIn("has exited", recovery[0]["body"])
         self.stop_agent()
 
+    def sample_times(self):
+        """Monotonic-ish seconds of each "Sample N" line of the log."""
+        times = []
+        for m in re.finditer(r"(\d\d):(\d\d):(\d\d\.\d+): Sample \d+ ", self.agent_log()):
+            times.append(int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)))
+        return times
+
+    def test_calm_samples_are_spaced(self):
+        # sustain 10 s at a 1 s interval: calm samples 2 s apart (a fifth of
+        # the sustain); a busy child brings back the interval at once, and
+        # is named within sustain + the calm spacing + an interval.
+        self.start_mock()
+        self.write_settings(sustain_seconds="10")
+        self.start_agent()
+        if not eventually(lambda: "Calm: sampling every 2 s" in self.agent_log(), timeout=10):
+            # Only a reason logged for reading the processes excuses it.
+            recent = self.agent_log().split("Sample ")[-4:]
+            if all("Reading the processes: " in r for r in recent[:-1]):
+                self.skipTest("the machine is not calm: " + recent[-2][-300:])
+            self.fail("calm samples were not spaced out:\n" + self.agent_log()[-2000:])
+        n = len(self.sample_times())
+        time.sleep(6.5)
+        calm = self.sample_times()[n:]
+        gaps = [b - a for a, b in zip(calm, calm[1:])]
+        self.assertTrue(gaps and all(g > 1.5 for g in gaps), (gaps, self.agent_log()[-2000:]))
+        started = time.monotonic()
+        child = self.start_busy("st-wakes-calm")
+        calls = eventually(lambda: self.calls_for(child.pid), timeout=10 + 2 + 1 + 3)
+        latency = time.monotonic() - started
+        print(f"busy child started while calm: alerted after {latency:.2f} s", file=sys.stderr)
+        self.assertTrue(calls, self.agent_log()[-2000:])
+        # Busy: back to one interval.
+        busy = self.sample_times()[-4:]
+        gaps = [b - a for a, b in zip(busy, busy[1:])]
+        self.assertTrue(all(g < 1.5 for g in gaps), (gaps, self.agent_log()[-2000:]))
+        self.stop_agent()
+
     def start_syscall_storm(self, name):
         """A getppid loop: busy on CPU and on system calls at once."""
         code = ("import ctypes, os; ctypes.CDLL(None).prctl(15, %r.encode(), 0, 0, 0)\n"

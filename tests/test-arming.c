@@ -113,24 +113,52 @@ static void
 test_calm_refresh(void)
 {
   StCalm calm = {.interval_s = 2};
+  gint64 t = 1000 * S;
   guint reads = 0;
 
   /* The first sample reads, then every 10 s. */
-  g_assert_true(st_calm_needs_processes(&calm, TRUE));
+  g_assert_true(st_calm_needs_processes(&calm, TRUE, t));
   for (guint i = 0; i < 50; i++)
-    reads += st_calm_needs_processes(&calm, FALSE);
+    reads += st_calm_needs_processes(&calm, FALSE, t += 2 * S);
   g_assert_cmpuint(reads, ==, 50 / (ST_CALM_REFRESH_S / 2));
   /* Busy: every sample. */
   for (guint i = 0; i < 5; i++)
-    g_assert_true(st_calm_needs_processes(&calm, TRUE));
-  /* A refresh period from the last read. */
+    g_assert_true(st_calm_needs_processes(&calm, TRUE, t += 2 * S));
+  /* A refresh period from the last read, whatever the ticks' jitter. */
   for (guint i = 0; i < ST_CALM_REFRESH_S / 2 - 1; i++)
-    g_assert_false(st_calm_needs_processes(&calm, FALSE));
-  g_assert_true(st_calm_needs_processes(&calm, FALSE));
+    g_assert_false(st_calm_needs_processes(&calm, FALSE, t += 2 * S));
+  g_assert_true(st_calm_needs_processes(&calm, FALSE, t += 2 * S - S / 10));
+  /* Calm samples 6 s apart: every other one reads. */
+  g_assert_false(st_calm_needs_processes(&calm, FALSE, t += 6 * S));
+  g_assert_true(st_calm_needs_processes(&calm, FALSE, t += 6 * S));
   /* Samples 10 s apart or more: each reads. */
   calm.interval_s = 15;
-  g_assert_true(st_calm_needs_processes(&calm, FALSE));
-  g_assert_true(st_calm_needs_processes(&calm, FALSE));
+  g_assert_true(st_calm_needs_processes(&calm, FALSE, t += 15 * S));
+  g_assert_true(st_calm_needs_processes(&calm, FALSE, t += 15 * S));
+}
+
+/* Calm samples are spaced by a fifth of the sustain, between one and three
+ * intervals; busy ones come every interval. */
+static void
+test_calm_interval(void)
+{
+  StCalm calm = {.interval_s = 2, .sustain_s = 30};
+
+  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 6);
+  calm.sustain_s = 3600;
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2 * ST_CALM_MAX_INTERVALS);
+  /* A short sustain keeps every interval: an alert may come at once. */
+  calm.sustain_s = 2;
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
+  calm.sustain_s = 0;
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
+  calm = (StCalm){.interval_s = 1, .sustain_s = 10};
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE), ==, 1);
+  /* No interval (a bad value that got through) is one second, never 0. */
+  calm = (StCalm){.interval_s = 0, .sustain_s = 0};
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 1);
 }
 
 int
@@ -142,5 +170,6 @@ main(int argc, char **argv)
   g_test_add_func("/arming/network", test_network);
   g_test_add_func("/arming/kernel-time-needs-processes", test_kernel_time_needs_processes);
   g_test_add_func("/calm/refresh-and-busy", test_calm_refresh);
+  g_test_add_func("/calm/interval", test_calm_interval);
   return g_test_run();
 }
