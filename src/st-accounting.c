@@ -178,9 +178,13 @@ add_settlement(GArray *settlements, GHashTable *gone, const StCollectorPrev *g, 
     g_array_append_val(settlements, s);
 }
 
+/* Reads of a new process during which its application is looked up again:
+ * desktops move a process into its app scope just after it starts. */
+#define SCOPE_LOOKS 3
+
 static StCollectorPrev *
 track(GHashTable *prev, GHashTable *gone, const StRawProcess *r, StNameResolver resolve,
-      gpointer resolve_data, gboolean *is_new)
+      gpointer resolve_data, gboolean baseline, gboolean *is_new)
 {
   StCollectorPrev *e = g_hash_table_lookup(prev, GINT_TO_POINTER(r->pid));
 
@@ -200,11 +204,13 @@ track(GHashTable *prev, GHashTable *gone, const StRawProcess *r, StNameResolver 
     e->start_time = r->start_time;
     resolve(r->pid, r->comm, &e->display_name, &e->exe, &e->app_id, resolve_data);
     g_hash_table_insert(prev, GINT_TO_POINTER(r->pid), e);
+    /* Listed in the first read: running before the agent, long settled
+     * where it belongs (a look again would read every cgroup twice more). */
+    if (baseline)
+      e->age = SCOPE_LOOKS;
   } else {
     e->age++;
-    /* Desktops move a new process into its app scope just after it
-     * starts: look again during its first samples. */
-    if (e->app_id == NULL && e->age < 3)
+    if (e->app_id == NULL && e->age < SCOPE_LOOKS)
       resolve(r->pid, r->comm, NULL, NULL, &e->app_id, resolve_data);
   }
   return e;
@@ -355,7 +361,7 @@ st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *r
   for (guint i = 0; i < raw->procs->len; i++) {
     const StRawProcess *r = &g_array_index(raw->procs, StRawProcess, i);
     gboolean is_new;
-    StCollectorPrev *e = track(prev, gone, r, resolve, resolve_data, &is_new);
+    StCollectorPrev *e = track(prev, gone, r, resolve, resolve_data, !have_prev, &is_new);
     fold_process(&f, i, r, e, is_new, snap);
   }
   if (!f.rates)

@@ -45,7 +45,7 @@ typedef struct {
   char *display_name;
   char *app_id;
   char *exe;     /* the executable's path, or NULL when unreadable */
-  guint age;     /* samples this process has been seen in */
+  guint age;     /* samples it has been seen in; SCOPE_LOOKS when listed first */
   gboolean seen; /* in the reading being folded */
 } StCollectorPrev;
 
