@@ -223,6 +223,7 @@ typedef struct {
   GHashTable *listed;  /* pid -> index in charges */
   GHashTable *gone;    /* pid -> StCollectorPrev of processes not listed any more */
   gboolean rates;
+  guint64 interval_ns; /* since the processes were last read */
 } Fold;
 
 /* One listed process: its deltas against its bases, and its snapshot entry. */
@@ -271,6 +272,15 @@ fold_process(Fold *f, guint i, const StRawProcess *r, StCollectorPrev *e, gboole
    * get a longer interval's work in the sample's. */
   if (r->read_ns != 0 && e->read_ns != 0 && r->read_ns > e->read_ns && !is_new)
     c->window_ns = r->read_ns - e->read_ns;
+  /* New since the processes were last read, maybe seconds ago (a calm
+   * stretch): its work is over its own life, not over the time before it
+   * existed; never over less than the system's interval, as it would be
+   * had every sample read the processes. */
+  if (is_new && f->rates && r->age_ns != 0) {
+    guint64 floor_ns = snap->interval_s > 0 ? MIN((guint64)(snap->interval_s * 1e9), f->interval_ns)
+                                            : f->interval_ns;
+    c->window_ns = CLAMP(r->age_ns, floor_ns, f->interval_ns);
+  }
   e->read_ns = r->read_ns;
   e->seen = TRUE;
   e->ppid = r->ppid;
@@ -346,7 +356,7 @@ st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *r
   g_autoptr(GArray) settlements = g_array_new(FALSE, FALSE, sizeof(Settlement));
   g_autoptr(GHashTable) listed = g_hash_table_new(NULL, NULL);
   g_autoptr(GHashTable) gone = g_hash_table_new_full(NULL, NULL, NULL, prev_free);
-  Fold f = {charges, settlements, listed, gone, have_prev && interval_ns > 0};
+  Fold f = {charges, settlements, listed, gone, have_prev && interval_ns > 0, interval_ns};
   gdouble secs = (gdouble)interval_ns / 1e9;
   gdouble max_percent = 100.0 * MAX(snap->n_cpus, 1u);
   GHashTable *prev = accounts->prev;

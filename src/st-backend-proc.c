@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -105,6 +106,7 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   char path[64], buf[1024];
   StPidStat st;
   struct stat sb;
+  struct timespec now;
   guint64 resident;
   gssize n;
 
@@ -128,6 +130,13 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   memcpy(out->comm, st.comm, sizeof(out->comm));
   out->n_threads = st.num_threads > 0 ? (guint)MIN(st.num_threads, G_MAXUINT) : 0;
   out->read_ns = (guint64)g_get_monotonic_time() * 1000;
+  /* The start time is in ticks of CLOCK_BOOTTIME (since Linux 5.5; before,
+   * of the monotonic clock, which only differs after a suspend). */
+  if (clock_gettime(CLOCK_BOOTTIME, &now) == 0) {
+    guint64 now_ns = (guint64)now.tv_sec * G_GUINT64_CONSTANT(1000000000) + (guint64)now.tv_nsec;
+    guint64 start_ns = st.start_ticks * self->tick_ns;
+    out->age_ns = now_ns > start_ns ? now_ns - start_ns : 0;
+  }
   out->cpu_time_ns = (st.utime_ticks + st.stime_ticks) * self->tick_ns;
   out->cpu_children_ns = (st.cutime_ticks + st.cstime_ticks) * self->tick_ns;
   out->stime_ns = st.stime_ticks * self->tick_ns;

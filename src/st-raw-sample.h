@@ -27,6 +27,8 @@ typedef struct {
    * processes one by one over a noticeable time (/proc): its rates are then
    * over its own interval. 0: the sample's time. */
   guint64 read_ns;
+  /* How long it had been running when read; 0: unknown. */
+  guint64 age_ns;
   guint64 stime_ns; /* of cpu_time_ns, the time spent in the kernel */
   guint64 rss_bytes;
   /* Valid when the sample's has_syscalls is set. */

@@ -268,6 +268,34 @@ test_network_after_thread_exit(Fixture *fx, gconstpointer data)
   g_assert_cmpfloat_with_epsilon(st_snapshot_find(fx->snap, 800)->net_per_s, 3e6, 1);
 }
 
+/* The processes read 10 s apart (a calm stretch), the system every second:
+ * a program started 1.5 s ago is charged over its life, not over the 8.5 s
+ * before it existed; one started 0.2 s ago over the system's interval; one
+ * that was there all along over the whole 10 s. */
+static void
+test_new_after_calm(Fixture *fx, gconstpointer data)
+{
+  StRawSample raw = {.procs = fx->procs, .has_net = TRUE};
+  StRawProcess *r;
+
+  add(fx, 900, 1, 0, 0);
+  fold(fx);
+  fx->snap->interval_s = 1.0;
+  add(fx, 900, 1, 1000, 0);
+  add(fx, 901, 1, 1500, 0);
+  add(fx, 902, 1, 200, 0);
+  add(fx, 903, 1, 4000, 0);
+  g_array_index(fx->procs, StRawProcess, 1).age_ns = 1500 * MS;
+  g_array_index(fx->procs, StRawProcess, 2).age_ns = 200 * MS;
+  r = &g_array_index(fx->procs, StRawProcess, 3);
+  r->age_ns = 3600 * SEC; /* older than the window: not listed before (another user's) */
+  st_collector_fold(fx->accounts, TRUE, &raw, 10 * SEC, no_names, NULL, fx->snap);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 900), 10.0, 0.01);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 901), 100.0, 0.01);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 902), 20.0, 0.01);
+  g_assert_cmpfloat_with_epsilon(percent(fx, 903), 40.0, 0.01);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -282,5 +310,6 @@ main(int argc, char **argv)
   ADD("/accounting/reparented", test_reparented);
   ADD("/accounting/parent-alive-is-the-only-receiver", test_parent_alive_is_the_only_receiver);
   ADD("/accounting/network-after-thread-exit", test_network_after_thread_exit);
+  ADD("/accounting/new-after-calm", test_new_after_calm);
   return g_test_run();
 }
