@@ -247,6 +247,7 @@ emit(struct seq_file *seq, struct task_struct *task, __u64 rss_pages)
     rec.ppid = task->real_parent->tgid;
     /* Reaped children, exact: the kernel's own sum of their runtime. */
     rec.child_exec_ns = task->signal->cutime + task->signal->cstime;
+    rec.age_ns = bpf_ktime_get_ns() - leader->start_time;
   }
   if (deferred && task->on_cpu) {
     /* Running now: its latest syscalls are still in its CPU's slot. */

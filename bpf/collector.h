@@ -77,7 +77,10 @@ struct st_task_rec {
    * fills with exited threads' and reaped children's. */
   __u64 io_read;
   __u64 io_write;
-  __u64 net;              /* bytes on IP sockets, this thread, while counted */
+  __u64 net; /* bytes on IP sockets, this thread, while counted */
+  /* Leader only: how long the process has run, both ends read from the
+   * kernel's clock (user space may see a time namespace's). */
+  __u64 age_ns;
   char comm[ST_COMM_LEN]; /* the group leader's comm */
 };
 

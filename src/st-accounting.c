@@ -179,8 +179,10 @@ add_settlement(GArray *settlements, GHashTable *gone, const StCollectorPrev *g, 
 }
 
 /* Reads of a new process during which its application is looked up again:
- * desktops move a process into its app scope just after it starts. */
-#define SCOPE_LOOKS 3
+ * desktops move a process into its app scope just after it starts (within
+ * a second; SCOPE_SETTLED_NS is generous). */
+#define SCOPE_LOOKS      3
+#define SCOPE_SETTLED_NS (G_GUINT64_CONSTANT(5) * 1000000000)
 
 static StCollectorPrev *
 track(GHashTable *prev, GHashTable *gone, const StRawProcess *r, StNameResolver resolve,
@@ -204,9 +206,10 @@ track(GHashTable *prev, GHashTable *gone, const StRawProcess *r, StNameResolver 
     e->start_time = r->start_time;
     resolve(r->pid, r->comm, &e->display_name, &e->exe, &e->app_id, resolve_data);
     g_hash_table_insert(prev, GINT_TO_POINTER(r->pid), e);
-    /* Listed in the first read: running before the agent, long settled
-     * where it belongs (a look again would read every cgroup twice more). */
-    if (baseline)
+    /* Listed in a first read (start-up, after a suspend) and running for
+     * seconds already: settled where it belongs (a look again would read
+     * every process's cgroup twice more). */
+    if (baseline && r->age_ns >= SCOPE_SETTLED_NS)
       e->age = SCOPE_LOOKS;
   } else {
     e->age++;

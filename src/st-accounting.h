@@ -45,14 +45,14 @@ typedef struct {
   char *display_name;
   char *app_id;
   char *exe;     /* the executable's path, or NULL when unreadable */
-  guint age;     /* samples it has been seen in; SCOPE_LOOKS when listed first */
+  guint age;     /* reads it was listed in (more when it was settled at the first) */
   gboolean seen; /* in the reading being folded */
 } StCollectorPrev;
 
 /* Looks up what a new process is called and runs (skipped when
  * display_name is NULL) and which application it belongs to; called once
- * per process, not per sample, but for the application during a process's
- * first samples. */
+ * per process, not per sample, but for the application during the first
+ * reads of a young process. */
 typedef void (*StNameResolver)(gint32 pid, const char *comm, char **display_name, char **exe,
                                char **app_id, gpointer data);
 

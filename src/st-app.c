@@ -65,7 +65,8 @@ struct _StApp {
   gint64 next_snooze_end; /* wall-clock seconds; 0: none */
   guint timeout_id;
   guint interval_s;
-  guint period_s; /* of the timer: the interval, or longer while calm */
+  guint period_s;      /* of the timer: the interval, or longer while calm */
+  guint last_period_s; /* the period armed after the last sample */
   guint signal_ids[5];
   GHashTable *targets; /* incident key -> Target, for "Ignore" and "Snooze" */
   char *monitor_app;   /* desktop id of a system monitor, or NULL */
@@ -78,6 +79,7 @@ struct _StApp {
 #define SNOOZE_S                 3600 /* the "Snooze … for 1 hour" button */
 
 static void arm_timer(StApp *self, guint period_s);
+static void schedule_next(StApp *self, gint64 now);
 
 /* The agent's clock for the engine, incidents and snoozes: CLOCK_BOOTTIME,
  * which goes on during a suspend, so that a suspend is a gap (st-gap.h).
@@ -290,10 +292,14 @@ pid_alive(gint32 pid)
 }
 
 /* Whether anything is going on or within reach: then every sample reads
- * the processes, one interval apart (StCalm). @why: for the log. */
+ * the processes, one interval apart (StCalm). @why (may be NULL): for the
+ * log. */
 static gboolean
 is_busy(StApp *self, const char **why)
 {
+  const char *unused;
+
+  why = why != NULL ? why : &unused;
   *why = NULL;
   if (self->psi_fired || self->syscall_hooks.on || self->syscall_hooks.want || self->net_hooks.on ||
       self->net_hooks.want || st_oom_watch_needs_processes(self->oom, self->snapshot->oom_kills))
@@ -323,6 +329,14 @@ wants_processes(StApp *self, gint64 now)
 }
 
 static gboolean on_tick(gpointer data);
+
+/* The interval the gap rule (st_gap_exceeded()) counts in: the samples may
+ * have been a calm spacing apart, or the period changed live in between. */
+static guint
+gap_base_s(StApp *self)
+{
+  return MAX(self->interval_s, MAX(self->last_period_s, self->period_s));
+}
 
 static gboolean
 on_psi_deferred(gpointer data)
@@ -371,7 +385,7 @@ on_tick(gpointer data)
   /* Far more time than an interval since the last tick (a suspend, a
    * stopped process): a rate over that gap would be an average over hours.
    * Start again from a baseline. The engine sees the same gap in `now`. */
-  if (st_gap_exceeded(self->last_tick_us, now, self->interval_s)) {
+  if (st_gap_exceeded(self->last_tick_us, now, gap_base_s(self))) {
     g_message("%.0f s since the last sample: taking a new baseline",
               (gdouble)(now - self->last_tick_us) / G_USEC_PER_SEC);
     st_collector_reset(self->collector);
@@ -410,10 +424,8 @@ on_tick(gpointer data)
   for (guint i = 0; i < actions->len; i++)
     present(self, g_ptr_array_index(actions, i));
   update_counting(self, now);
-  {
-    const char *why;
-    arm_timer(self, st_calm_interval_s(&self->calm, is_busy(self, &why)));
-  }
+  schedule_next(self, now);
+  self->last_period_s = self->period_s;
   return G_SOURCE_CONTINUE;
 }
 
@@ -425,12 +437,22 @@ arm_timer(StApp *self, guint period_s)
 {
   if (self->timeout_id != 0 && self->period_s == period_s)
     return;
-  if (self->timeout_id != 0 && period_s != self->interval_s)
-    g_debug("Calm: sampling every %u s", period_s);
+  if (self->timeout_id != 0 && (period_s > self->interval_s) != (self->period_s > self->interval_s))
+    g_debug(period_s > self->interval_s ? "Calm: sampling every %u s" : "Sampling every %u s again",
+            period_s);
   g_clear_handle_id(&self->timeout_id, g_source_remove);
   self->period_s = period_s;
   self->timeout_id = g_timeout_add_seconds(period_s, on_tick, self);
   g_source_set_name_by_id(self->timeout_id, "[smoothtask] sample");
+}
+
+/* After each sample: the next one interval away while anything is going
+ * on, further while calm (st_calm_interval_s()). */
+static void
+schedule_next(StApp *self, gint64 now)
+{
+  arm_timer(self, st_calm_interval_s(&self->calm, is_busy(self, NULL),
+                                     st_snapshot_mem_used_percent(self->snapshot), now));
 }
 
 static void
@@ -459,6 +481,7 @@ apply_settings(StSettings *settings, gpointer data)
   /* Samples further apart than this did not watch in between. */
   config.max_gap_s = st_gap_max_s(interval);
   self->calm.sustain_s = config.sustain_s;
+  self->calm.memory_critical = config.memory_enabled ? config.memory_critical : 0;
   st_engine_set_config(self->engine, &config);
   st_engine_config_clear(&config);
   st_hooks_set_command(self->hooks, command);
@@ -467,9 +490,10 @@ apply_settings(StSettings *settings, gpointer data)
     g_message("Sampling every %u s", interval);
     self->interval_s = interval;
     self->calm.interval_s = interval;
-    if (self->timeout_id != 0)
-      arm_timer(self, interval);
   }
+  /* A new interval or sustain applies now, not after the spacing in force. */
+  if (self->timeout_id != 0)
+    schedule_next(self, now_us());
 }
 
 static gboolean

@@ -72,14 +72,31 @@ st_calm_needs_processes(StCalm *self, gboolean busy, gint64 now_us)
   return need;
 }
 
+/* Whether memory in use, at the pace it rose since the last sample, gets
+ * to the critical threshold (raised at once) within @period_s. */
+static gboolean
+memory_climbing(const StCalm *self, gdouble memory, gint64 now_us, guint period_s)
+{
+  gdouble per_s;
+
+  if (self->memory_critical <= 0 || self->last_us == 0 || now_us <= self->last_us ||
+      !st_value_available(memory) || !st_value_available(self->last_memory))
+    return FALSE;
+  per_s = (memory - self->last_memory) / ((gdouble)(now_us - self->last_us) / G_USEC_PER_SEC);
+  return per_s > 0 && memory + per_s * period_s >= self->memory_critical;
+}
+
 guint
-st_calm_interval_s(const StCalm *self, gboolean busy)
+st_calm_interval_s(StCalm *self, gboolean busy, gdouble memory, gint64 now_us)
 {
   guint interval = MAX(self->interval_s, 1u);
+  guint period =
+      CLAMP(self->sustain_s / ST_CALM_SUSTAIN_SHARE, interval, ST_CALM_MAX_INTERVALS * interval);
+  gboolean climbing = memory_climbing(self, memory, now_us, period);
 
-  if (busy)
-    return interval;
-  return CLAMP(self->sustain_s / ST_CALM_SUSTAIN_SHARE, interval, ST_CALM_MAX_INTERVALS * interval);
+  self->last_us = now_us;
+  self->last_memory = memory;
+  return busy || climbing ? interval : period;
 }
 
 gboolean

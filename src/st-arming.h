@@ -57,28 +57,38 @@ gboolean st_arming_needs_processes(const StArming *self, const StSnapshot *snap)
  * and when the next sample comes. Busy (an alert pending or firing, hooks
  * attached, a PSI trigger, an OOM kill to name, a system figure that leaves
  * a program within reach of a threshold): every sample reads them, one
- * interval apart. Calm: the processes are read at least every
- * ST_CALM_REFRESH_S (for what no bound covers: the memory of an
- * application, a sum of its processes' RSS; and to keep the table
- * current), and the samples are spaced out (st_calm_interval_s()). */
+ * interval apart. Calm: the processes are read by the first sample
+ * ST_CALM_REFRESH_S or more after the last read (for what no bound covers:
+ * the memory of an application, a sum of its processes' RSS; and to keep
+ * the table current): every 10 s at the default interval, every other
+ * calm sample, 12 s, when those are spaced out (st_calm_interval_s()). */
 #define ST_CALM_REFRESH_S 10
 /* A calm sample only watches for something to come within reach, and no
- * alert fires before its sustain: spacing calm samples by up to a fifth of
- * the sustain delays an alert by at most that (30 s sustain: 6 s, so at
- * most 36 s instead of 32). Never more than this many intervals, so that a
- * short interval keeps its meaning; a PSI trigger still wakes the agent at
- * once. */
+ * alert fires before its sustain: spacing calm samples by a fifth of the
+ * sustain, at least one interval and at most ST_CALM_MAX_INTERVALS (so that
+ * a short interval keeps its meaning), delays an alert by at most one
+ * spacing (defaults: 6 s, on a 30 s sustain), and a syscall storm, counted
+ * from the sample after the one that saw its kernel time, by at most one
+ * spacing and one interval. Two
+ * things skip the sustain: critical memory, so the interval is kept while
+ * memory climbs fast enough to get there within a calm spacing; and a PSI
+ * trigger, which wakes the agent at once. An OOM kill is told at the next
+ * sample, up to the spacing after it. */
 #define ST_CALM_SUSTAIN_SHARE 5
 #define ST_CALM_MAX_INTERVALS 3
 typedef struct {
-  guint interval_s;    /* of the samples while busy */
-  guint sustain_s;     /* of the alerts */
-  gint64 last_read_us; /* state: when the processes were last read; 0: never */
+  guint interval_s;        /* of the samples while busy */
+  guint sustain_s;         /* of the alerts */
+  gdouble memory_critical; /* percent of RAM in use; 0: no such alert */
+  gint64 last_read_us;     /* state: when the processes were last read; 0: never */
+  gint64 last_us;          /* state: the last sample's time; 0: none */
+  gdouble last_memory;     /* state: its memory in use, percent */
 } StCalm;
 
 gboolean st_calm_needs_processes(StCalm *self, gboolean busy, gint64 now_us);
-/* Seconds to the next sample. */
-guint st_calm_interval_s(const StCalm *self, gboolean busy);
+/* Seconds to the next sample, after the sample at @now_us; @memory: its
+ * percent of RAM in use (NAN: unknown). */
+guint st_calm_interval_s(StCalm *self, gboolean busy, gdouble memory, gint64 now_us);
 /* Whether the counting hooks should be attached after this sample. */
 gboolean st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,
                           gint64 now_us);

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 /* What smoothtask-loader handed to this process, claimed once at start
@@ -57,7 +56,6 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
   StBackendBpf *self = (StBackendBpf *)backend;
   g_autofree struct st_cpu_counts *percpu = g_new0(struct st_cpu_counts, self->n_cpus);
   guint32 zero = 0;
-  struct timespec now;
   int fd;
 
   fd = bpf_iter_create(self->set.iter_link);
@@ -89,14 +87,6 @@ bpf_read(StBackend *backend, StRawSample *out, GError **error)
   if (!st_task_records_fold(self->buf->data, self->buf->len, self->page_size, self->by_tgid,
                             out->procs))
     g_warning("The task iterator returned %u bytes, not a whole number of records", self->buf->len);
-  /* A task's start_time is CLOCK_MONOTONIC at its fork. */
-  if (clock_gettime(CLOCK_MONOTONIC, &now) == 0) {
-    guint64 now_ns = (guint64)now.tv_sec * G_GUINT64_CONSTANT(1000000000) + (guint64)now.tv_nsec;
-    for (guint i = 0; i < out->procs->len; i++) {
-      StRawProcess *p = &g_array_index(out->procs, StRawProcess, i);
-      p->age_ns = now_ns > p->start_time ? now_ns - p->start_time : 0;
-    }
-  }
 
   out->has_syscalls = self->counting;
   out->has_net = self->net_counting;

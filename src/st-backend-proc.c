@@ -130,8 +130,9 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   memcpy(out->comm, st.comm, sizeof(out->comm));
   out->n_threads = st.num_threads > 0 ? (guint)MIN(st.num_threads, G_MAXUINT) : 0;
   out->read_ns = (guint64)g_get_monotonic_time() * 1000;
-  /* The start time is in ticks of CLOCK_BOOTTIME (since Linux 5.5; before,
-   * of the monotonic clock, which only differs after a suspend). */
+  /* The start time is in ticks since boot, suspends included, as seen from
+   * the reader's time namespace: CLOCK_BOOTTIME's. (A process that lived
+   * through a short suspend is charged over a little more than its run.) */
   if (clock_gettime(CLOCK_BOOTTIME, &now) == 0) {
     guint64 now_ns = (guint64)now.tv_sec * G_GUINT64_CONSTANT(1000000000) + (guint64)now.tv_nsec;
     guint64 start_ns = st.start_ticks * self->tick_ns;

@@ -329,7 +329,8 @@ st_collector_sample_processes(StCollector *self, StSnapshot *snap, GError **erro
   if (!self->backend->read(self->backend, &raw, error))
     return FALSE;
   /* Rates of processes cover the time since they were last read, which is
-   * longer than the system's interval after samples that did not read them. */
+   * longer than the system's interval after samples that did not read them
+   * (a process started since: its own life, see st_collector_fold()). */
   interval_ns = self->have_prev_procs && now_ns > self->procs_ns ? now_ns - self->procs_ns : 0;
   secs = (gdouble)interval_ns / 1e9;
   if (interval_ns > 0 && raw.has_syscalls && self->prev_has_syscalls &&

@@ -45,6 +45,7 @@ add_thread(StRawProcess *proc, const struct st_task_rec *rec, guint64 page_size)
     proc->ppid = rec->ppid <= (guint32)G_MAXINT32 ? (gint32)rec->ppid : 0;
     proc->cpu_time_ns = sat_add(proc->cpu_time_ns, rec->dead_exec_ns);
     proc->cpu_children_ns = rec->child_exec_ns;
+    proc->age_ns = rec->age_ns;
     proc->syscalls_children = rec->child_syscalls;
     proc->syscalls_settled = (rec->flags & ST_REC_SETTLED) != 0;
     proc->exited = (rec->flags & ST_REC_EXITED) != 0;

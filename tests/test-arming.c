@@ -1,6 +1,8 @@
 /* test-arming.c: syscall counting only when a threshold could be near. */
 #include "st-arming.h"
 
+#include <math.h>
+
 #define S (G_USEC_PER_SEC)
 
 static StSnapshot *
@@ -144,21 +146,45 @@ test_calm_interval(void)
 {
   StCalm calm = {.interval_s = 2, .sustain_s = 30};
 
-  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE), ==, 2);
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 6);
+  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE, NAN, 0), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 6);
   calm.sustain_s = 3600;
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2 * ST_CALM_MAX_INTERVALS);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2 * ST_CALM_MAX_INTERVALS);
   /* A short sustain keeps every interval: an alert may come at once. */
   calm.sustain_s = 2;
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2);
   calm.sustain_s = 0;
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2);
   calm = (StCalm){.interval_s = 1, .sustain_s = 10};
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
-  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE), ==, 1);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE, NAN, 0), ==, 1);
   /* No interval (a bad value that got through) is one second, never 0. */
   calm = (StCalm){.interval_s = 0, .sustain_s = 0};
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 1);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 1);
+}
+
+/* Critical memory is raised without a sustain: calm samples stay one
+ * interval apart while memory climbs fast enough to reach it within a
+ * calm spacing. */
+static void
+test_calm_memory_climbing(void)
+{
+  StCalm calm = {.interval_s = 2, .sustain_s = 30, .memory_critical = 95};
+  gint64 t = 1000 * S;
+
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 70, t), ==, 6);
+  /* 5 points a second: 80 + 6 x 5 = 110 within 6 s. */
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 80, t += 2 * S), ==, 2);
+  /* 1 point a second: 81 + 6 = 87, short of 95. */
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 81, t += 1 * S), ==, 6);
+  /* Flat, falling, unknown: calm. */
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 81, t += 6 * S), ==, 6);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 60, t += 6 * S), ==, 6);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, t += 6 * S), ==, 6);
+  /* No critical threshold: no such care. */
+  calm.memory_critical = 0;
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 60, t += 6 * S), ==, 6);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 94, t += 1 * S), ==, 6);
 }
 
 int
@@ -171,5 +197,6 @@ main(int argc, char **argv)
   g_test_add_func("/arming/kernel-time-needs-processes", test_kernel_time_needs_processes);
   g_test_add_func("/calm/refresh-and-busy", test_calm_refresh);
   g_test_add_func("/calm/interval", test_calm_interval);
+  g_test_add_func("/calm/memory-climbing", test_calm_memory_climbing);
   return g_test_run();
 }

@@ -440,8 +440,8 @@ count_fds(void)
 }
 
 /* Samples that read only the system's figures leave the process table as
- * it was; the next that reads the processes gives rates over the whole time
- * since they were last read, and the same CPU time. */
+ * it was; the next that reads the processes gives rates over the time
+ * since they were last read, or over the life of a process started since. */
 static void
 test_system_only(gconstpointer data)
 {
