@@ -12,9 +12,9 @@
 #include "st-hooks.h"
 #include "st-incident.h"
 #include "st-instance.h"
-#include "st-names.h"
 #include "st-notifier.h"
 #include "st-oom.h"
+#include "st-presenter.h"
 #include "st-privileges.h"
 #include "st-psi.h"
 #include "st-session.h"
@@ -30,17 +30,6 @@
 #include <unistd.h>
 #include <string.h>
 #include <glib/gi18n.h>
-#include <gio/gdesktopappinfo.h>
-
-/* System monitors to offer in notifications, first installed one wins. */
-static const char *const monitor_apps[] = {
-    "org.gnome.SystemMonitor.desktop",
-    "gnome-system-monitor.desktop",
-    "org.kde.plasma-systemmonitor.desktop",
-    "org.kde.ksysguard.desktop",
-    "xfce4-taskmanager.desktop",
-    NULL,
-};
 
 struct _StApp {
   GMainLoop *loop;
@@ -68,15 +57,13 @@ struct _StApp {
   guint period_s;      /* of the timer: the interval, or longer while calm */
   guint last_period_s; /* the period armed after the last sample */
   guint signal_ids[5];
-  GHashTable *targets; /* incident key -> Target, for "Ignore" and "Snooze" */
-  char *monitor_app;   /* desktop id of a system monitor, or NULL */
+  StPresenter *presenter; /* the incidents' notifications and buttons */
   guint64 n_samples;
   int instance_lock; /* one agent per user (st-instance.h), or -1 */
 };
 
 /* How long an exit waits for the server to take the withdrawals. */
 #define NOTIFIER_EXIT_TIMEOUT_MS 2000
-#define SNOOZE_S                 3600 /* the "Snooze … for 1 hour" button */
 
 static void arm_timer(StApp *self, guint period_s);
 static void schedule_next(StApp *self, gint64 now);
@@ -95,139 +82,6 @@ static guint64
 sample_ns(void)
 {
   return (guint64)g_get_monotonic_time() * 1000;
-}
-
-/* What the buttons of an incident's notification act on, taken when it is
- * shown: the process may be gone by the time the user clicks. */
-typedef struct {
-  char *label;      /* the culprit's display name, or NULL for the system */
-  char *ignore;     /* its executable's path or application id, or NULL */
-  char *snooze_key; /* st_engine_snooze_key() of its alert */
-} Target;
-
-static void
-target_free(gpointer p)
-{
-  Target *t = p;
-  g_free(t->label);
-  g_free(t->ignore);
-  g_free(t->snooze_key);
-  g_free(t);
-}
-
-static Target *
-target_new(const StDecision *d)
-{
-  Target *t = g_new0(Target, 1);
-
-  if (d->name != NULL)
-    t->label = st_format_process_label(d->name, d->comm);
-  if (st_engine_is_app_metric(d->metric) && g_str_has_prefix(d->subject, "app:")) {
-    t->ignore = g_strdup(d->subject + 4);
-  } else if (st_engine_is_process_metric(d->metric) && d->pid > 0) {
-    /* The program, by its path: "Ignore bash" must not mean every bash. */
-    g_autofree char *link = g_strdup_printf("/proc/%d/exe", d->pid);
-    g_autofree char *exe = g_file_read_link(link, NULL);
-    if (exe != NULL && exe[0] == '/' && !g_str_has_suffix(exe, " (deleted)"))
-      t->ignore = st_engine_ignore_program(exe, d->comm);
-    /* Unreadable (another user's process, or one holding capabilities the
-     * agent does not): its name is all there is to go by. */
-    else if (d->name != NULL)
-      t->ignore = st_sanitize_name(d->name, -1);
-  }
-  t->snooze_key = st_engine_snooze_key(d->metric, d->name != NULL ? d->name : "system");
-  return t;
-}
-
-static void
-present(StApp *self, StIncidentAction *a)
-{
-  g_autofree char *snooze_label = NULL, *ignore_label = NULL;
-  const char *actions[11] = {NULL};
-  Target *t;
-  guint n = 0;
-
-  g_debug("Incident %s %s: %s / %s", a->key,
-          a->kind == ST_INCIDENT_SHOW      ? (a->raise ? "raise" : "update")
-          : a->kind == ST_INCIDENT_RECOVER ? "recover"
-                                           : "withdraw",
-          a->text.summary != NULL ? a->text.summary : "",
-          a->text.plain != NULL ? a->text.plain : "");
-  if (a->kind != ST_INCIDENT_SHOW) {
-    g_hash_table_remove(self->targets, a->key);
-    if (a->kind == ST_INCIDENT_RECOVER)
-      st_notifier_show(self->notifier, a->key, &a->text, NULL, TRUE, NULL, NULL);
-    else
-      st_notifier_close(self->notifier, a->key);
-    st_notifier_forget(self->notifier, a->key);
-    return;
-  }
-  t = target_new(a->primary);
-  g_hash_table_replace(self->targets, g_strdup(a->key), t);
-  if (self->monitor_app != NULL) {
-    /* A click on the notification itself. */
-    actions[n++] = "default";
-    actions[n++] = _("Open System Monitor");
-  }
-  /* Translators: a button; %s is a program ("Snooze Firefox alerts for 1 hour"). */
-  snooze_label = t->label != NULL ? g_strdup_printf(_("Snooze %s alerts for 1 hour"), t->label)
-                                  : g_strdup(_("Snooze these alerts for 1 hour"));
-  actions[n++] = "snooze";
-  actions[n++] = snooze_label;
-  if (t->ignore != NULL && t->label != NULL) {
-    /* Translators: a button; %s is a program's name. */
-    ignore_label = g_strdup_printf(_("Ignore %s"), t->label);
-    actions[n++] = "ignore";
-    actions[n++] = ignore_label;
-  }
-  if (self->monitor_app != NULL) {
-    actions[n++] = "monitor";
-    actions[n++] = _("Open System Monitor");
-  }
-  st_notifier_show(self->notifier, a->key, &a->text, actions, FALSE, NULL, NULL);
-}
-
-static void
-open_monitor(StApp *self)
-{
-  g_autoptr(GDesktopAppInfo) info = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (self->monitor_app == NULL)
-    return;
-  info = g_desktop_app_info_new(self->monitor_app);
-  if (info != NULL && !g_app_info_launch(G_APP_INFO(info), NULL, NULL, &error))
-    g_warning("Cannot start %s: %s", self->monitor_app, error->message);
-}
-
-static void
-on_action(const char *key, const char *action, gpointer data)
-{
-  StApp *self = data;
-  Target *t = g_hash_table_lookup(self->targets, key);
-
-  if (g_strcmp0(action, "default") == 0 || g_strcmp0(action, "monitor") == 0) {
-    open_monitor(self);
-  } else if (g_strcmp0(action, "snooze") == 0 && t != NULL) {
-    g_message("Snoozing %s for an hour, as asked", t->snooze_key);
-    st_settings_snooze(self->settings, t->snooze_key,
-                       g_get_real_time() / G_USEC_PER_SEC + SNOOZE_S);
-  } else if (g_strcmp0(action, "ignore") == 0 && t != NULL && t->ignore != NULL) {
-    g_message("Ignoring %s (%s) from now on, as asked", t->label, t->ignore);
-    st_settings_add_ignored(self->settings, t->ignore);
-  }
-}
-
-/* The user closed it (reason 2, also after a button): their word is final
- * until the trouble is over. */
-static void
-on_closed(const char *key, guint reason, gpointer data)
-{
-  StApp *self = data;
-  if (reason != 2)
-    return;
-  g_debug("Incident %s closed by the user: quiet until it recovers", key);
-  st_incidents_dismiss(self->incidents, key);
 }
 
 /* Attaching costs milliseconds: done from an idle after the sample, off
@@ -422,7 +276,7 @@ on_tick(gpointer data)
   }
   actions = st_incidents_update(self->incidents, decisions, now);
   for (guint i = 0; i < actions->len; i++)
-    present(self, g_ptr_array_index(actions, i));
+    st_presenter_present(self->presenter, g_ptr_array_index(actions, i));
   update_counting(self, now);
   schedule_next(self, now);
   self->last_period_s = self->period_s;
@@ -587,7 +441,6 @@ st_app_new(const StAppOptions *options, GError **error)
     return NULL;
   }
 
-  self->targets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, target_free);
   self->settings = st_settings_new(error);
   if (self->settings == NULL)
     return NULL;
@@ -606,13 +459,7 @@ st_app_new(const StAppOptions *options, GError **error)
   self->snapshot = st_snapshot_new();
   self->notifier = st_notifier_new(_("SmoothTask"), APP_ID);
   self->hooks = st_hooks_new(st_session_get_bus(self->session));
-  st_notifier_set_action_func(self->notifier, on_action, self);
-  st_notifier_set_closed_func(self->notifier, on_closed, self);
-  for (const char *const *id = monitor_apps; *id != NULL && self->monitor_app == NULL; id++) {
-    g_autoptr(GDesktopAppInfo) info = g_desktop_app_info_new(*id);
-    if (info != NULL)
-      self->monitor_app = g_strdup(*id);
-  }
+  self->presenter = st_presenter_new(self->notifier, self->settings, self->incidents);
   st_settings_set_changed_func(self->settings, apply_settings, self);
   apply_settings(self->settings, self);
   self->psi = st_psi_new(on_psi_event, self);
@@ -662,6 +509,7 @@ st_app_free(StApp *self)
   g_clear_pointer(&self->psi, st_psi_free);
   for (guint i = 0; i < G_N_ELEMENTS(self->signal_ids); i++)
     g_clear_handle_id(&self->signal_ids[i], g_source_remove);
+  g_clear_pointer(&self->presenter, st_presenter_free);
   g_clear_pointer(&self->notifier, st_notifier_free);
   g_clear_pointer(&self->hooks, st_hooks_free);
   g_clear_pointer(&self->engine, st_engine_free);
@@ -673,8 +521,6 @@ st_app_free(StApp *self)
   g_clear_pointer(&self->settings, st_settings_free);
   g_clear_pointer(&self->snapshot, st_snapshot_free);
   g_clear_pointer(&self->loop, g_main_loop_unref);
-  g_clear_pointer(&self->targets, g_hash_table_unref);
   g_clear_pointer(&self->session, st_session_free);
-  g_free(self->monitor_app);
   g_free(self);
 }

@@ -53,6 +53,7 @@ psi:
 session:
 oom:                snapshot
 hook-switch:        collector backend raw-sample arming snapshot
+presenter:          incident notifier settings engine engine-config snapshot format notification-text names notifier-thread arming
 gap:
 app:                *
 commands:           collector backend raw-sample snapshot dump format engine engine-config notification-text notifier privileges names
