@@ -3,6 +3,8 @@
 
 #include "st-accounting.h"
 
+#include <math.h>
+
 #include <string.h>
 
 /* /proc shows CPU times in clock ticks, rounded down one child at a time:
@@ -391,6 +393,14 @@ st_collector_fold(StAccounts *accounts, gboolean have_prev, const StRawSample *r
     for (guint m = 0; m < N_COUNTERS; m++)
       work[m] = c->d_own[m] + (c->d_child[m] - MIN(c->less[m], c->d_child[m]));
     p->n_threads_charged = c->threads_charged;
+    /* Children's time no listed child accounts for (children born and
+     * reaped within the interval, and the last stretch of those listed)
+     * ran on threads of their own, maybe beside this process on another
+     * CPU: at least as many as that time needs at one thread a CPU. */
+    if (f.rates && work[CPU] > c->d_own[CPU] && own_secs > 0) {
+      gdouble extra = (gdouble)(work[CPU] - c->d_own[CPU]) / 1e9 / own_secs;
+      p->n_threads_charged += (guint)ceil(extra);
+    }
     /* Never more than the whole machine, whatever the input. */
     p->cpu_percent = f.rates ? MIN(100.0 * (gdouble)work[CPU] / 1e9 / own_secs, max_percent) : NAN;
     p->syscalls_per_s = f.rates && raw->has_syscalls ? (gdouble)work[SYS] / own_secs : NAN;

@@ -39,8 +39,9 @@ typedef struct {
    * NAN while the network hooks are not attached. */
   gdouble net_per_s;
   guint n_threads; /* now; 0 when unknown */
-  /* Threads whose work the figures of this interval include: its own and
-   * those of listed descendants that exited and were charged to it. */
+  /* Threads whose work the figures of this interval include, at least: its
+   * own, those of listed descendants that exited and were charged to it,
+   * and as many as its children's other time needs (one CPU each). */
   guint n_threads_charged;
 } StProcess;
 

@@ -6,8 +6,12 @@
  * unreaped for seconds, threads exiting together, double forks, a nested
  * subreaper, exec, storms of short-lived children. The real collector samples
  * it every second (the default interval), and on every sample:
- *   - no process is above 100% x the threads its figure covers (+2%);
- *   - the processes together are not above the system's busy time (+2%);
+ *   - no process is above 100% x the threads its figure covers (+2%): its
+ *     own, its listed children's, and as many as its other children's time
+ *     needs, which may have run beside it on another CPU (so this law is
+ *     about threads; a child charged twice is the next law's);
+ *   - the processes together are not above the system's busy time (+2%,
+ *     and the host's steal time in a virtual machine);
  *   - their syscalls together are not above the system's count (+1%).
  * Over the run the tree's CPU must equal getrusage(RUSAGE_CHILDREN) within
  * 2% and its syscalls the number the shapes made within 1%.
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -346,7 +351,27 @@ typedef struct {
   gdouble worst_ratio;  /* a process's CPU over its bound */
   gdouble worst_excess; /* the processes together over the system, % of one CPU */
   GHashTable *listed;   /* pid -> start time, of the sample before */
+  gint64 steal_ticks;   /* /proc/stat's steal at the sample before; -1: none */
+  guint64 took_ns[2];   /* how long this sample and the one before took */
 } Totals;
+
+/* The machine's steal time so far, in clock ticks (the 8th figure of
+ * /proc/stat's "cpu" line), or -1. */
+static gint64
+steal_ticks(void)
+{
+  g_autofree char *text = NULL;
+  guint64 v[8];
+
+  if (!g_file_get_contents("/proc/stat", &text, NULL, NULL) ||
+      sscanf(text,
+             "cpu %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+             " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+             " %" G_GUINT64_FORMAT,
+             &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+    return -1;
+  return (gint64)v[7];
+}
 
 /* The per-sample laws. The harness (self) is counted in the tree only for
  * what it received from the tree root, which it reaps. */
@@ -364,9 +389,17 @@ check_sample(const StSnapshot *snap, gint32 root, guint64 self_cpu_ns, guint32 s
    * allowance. */
   gdouble tick_percent = 100.0 / (gdouble)sysconf(_SC_CLK_TCK) / snap->interval_s;
   gboolean proc = g_strcmp0(snap->backend, "proc") == 0;
+  gint64 steal = steal_ticks();
   GHashTableIter it;
   gpointer k, v;
 
+  /* In a virtual machine the host may run something else while a task is
+   * on a CPU: the system's busy time leaves that steal out, but a kernel
+   * without steal accounting in the scheduler's clock charges it to the
+   * task (seen here: 107.1% against 103.5% busy on a shared host). */
+  if (t->steal_ticks >= 0 && steal >= t->steal_ticks)
+    slack += (gdouble)(steal - t->steal_ticks) * tick_percent;
+  t->steal_ticks = steal;
   if (t->listed == NULL)
     t->listed = g_hash_table_new_full(NULL, NULL, NULL, g_free);
   g_hash_table_iter_init(&it, t->listed);
@@ -418,12 +451,20 @@ check_sample(const StSnapshot *snap, gint32 root, guint64 self_cpu_ns, guint32 s
       if (p->cpu_percent >= 0.5)
         g_printerr("  pid %d ppid %d %s: %.1f%%\n", p->pid, p->ppid, p->comm, p->cpu_percent);
     }
-    g_error("seed %u: processes together at %.1f%% of one CPU, the system busy %.1f%%", seed,
-            sum_cpu, snap->cpu_busy_percent * snap->n_cpus);
+    g_error("seed %u: processes together at %.1f%% of one CPU, the system busy %.1f%% "
+            "(allowed: %.1f%% more)",
+            seed, sum_cpu, snap->cpu_busy_percent * snap->n_cpus, slack);
   }
-  if (sys && sum_sys > snap->syscalls_per_s * 1.01 + 100)
-    g_error("seed %u: processes together at %.0f syscalls/s, the system counted %.0f/s", seed,
-            sum_sys, snap->syscalls_per_s);
+  /* Each process's count is read during the pass, the system's after it:
+   * the two intervals differ by up to the two samples' durations, at the
+   * system's rate. */
+  if (sys && sum_sys > snap->syscalls_per_s * (1.01 + (gdouble)(t->took_ns[0] + t->took_ns[1]) /
+                                                          1e9 / snap->interval_s) +
+                           100)
+    g_error("seed %u: processes together at %.0f syscalls/s, the system counted %.0f/s "
+            "(samples took %.1f and %.1f ms)",
+            seed, sum_sys, snap->syscalls_per_s, (gdouble)t->took_ns[1] / 1e6,
+            (gdouble)t->took_ns[0] / 1e6);
   t->samples++;
 }
 
@@ -437,7 +478,7 @@ test_conservation(gconstpointer data)
   int go[2], report[2];
   guint64 truth_sys = 0, self_cpu;
   gdouble rusage_ns, rusage_before = children_ns();
-  Totals t = {0};
+  Totals t = {.steal_ticks = -1};
   siginfo_t info;
   pid_t root;
 
@@ -461,7 +502,10 @@ test_conservation(gconstpointer data)
     close(report[0]);
     return;
   }
+  t.took_ns[0] = mono_ns();
   g_assert_true(st_collector_sample(c, mono_ns(), snap, NULL));
+  t.took_ns[0] = mono_ns() - t.took_ns[0];
+  t.steal_ticks = steal_ticks();
   self_cpu = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
   g_assert_cmpint(write(go[1], "g", 1), ==, 1);
   close(go[1]);
@@ -475,7 +519,10 @@ test_conservation(gconstpointer data)
     memset(&info, 0, sizeof(info));
     done =
         waitid(P_PID, (id_t)root, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == root;
-    g_assert_true(st_collector_sample(c, mono_ns(), snap, NULL));
+    t.took_ns[1] = t.took_ns[0];
+    t.took_ns[0] = mono_ns();
+    g_assert_true(st_collector_sample(c, t.took_ns[0], snap, NULL));
+    t.took_ns[0] = mono_ns() - t.took_ns[0];
     now_cpu = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     check_sample(snap, root, now_cpu - self_cpu, seed, &t);
     self_cpu = now_cpu;
