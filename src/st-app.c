@@ -66,7 +66,7 @@ struct _StApp {
 #define NOTIFIER_EXIT_TIMEOUT_MS 2000
 
 static void arm_timer(StApp *self, guint period_s);
-static void schedule_next(StApp *self, gint64 now);
+static void schedule_next(StApp *self);
 
 /* The agent's clock for the engine, incidents and snoozes: CLOCK_BOOTTIME,
  * which goes on during a suspend, so that a suspend is a gap (st-gap.h).
@@ -278,7 +278,8 @@ on_tick(gpointer data)
   for (guint i = 0; i < actions->len; i++)
     st_presenter_present(self->presenter, g_ptr_array_index(actions, i));
   update_counting(self, now);
-  schedule_next(self, now);
+  st_calm_observe(&self->calm, st_snapshot_mem_used_percent(self->snapshot), now);
+  schedule_next(self);
   self->last_period_s = self->period_s;
   return G_SOURCE_CONTINUE;
 }
@@ -303,10 +304,9 @@ arm_timer(StApp *self, guint period_s)
 /* After each sample: the next one interval away while anything is going
  * on, further while calm (st_calm_interval_s()). */
 static void
-schedule_next(StApp *self, gint64 now)
+schedule_next(StApp *self)
 {
-  arm_timer(self, st_calm_interval_s(&self->calm, is_busy(self, NULL),
-                                     st_snapshot_mem_used_percent(self->snapshot), now));
+  arm_timer(self, st_calm_interval_s(&self->calm, is_busy(self, NULL)));
 }
 
 static void
@@ -347,7 +347,7 @@ apply_settings(StSettings *settings, gpointer data)
   }
   /* A new interval or sustain applies now, not after the spacing in force. */
   if (self->timeout_id != 0)
-    schedule_next(self, now_us());
+    schedule_next(self);
 }
 
 static gboolean

@@ -72,31 +72,34 @@ st_calm_needs_processes(StCalm *self, gboolean busy, gint64 now_us)
   return need;
 }
 
-/* Whether memory in use, at the pace it rose since the last sample, gets
- * to the critical threshold (raised at once) within @period_s. */
-static gboolean
-memory_climbing(const StCalm *self, gdouble memory, gint64 now_us, guint period_s)
+static guint
+spacing_s(const StCalm *self)
 {
-  gdouble per_s;
+  guint interval = MAX(self->interval_s, 1u);
 
-  if (self->memory_critical <= 0 || self->last_us == 0 || now_us <= self->last_us ||
-      !st_value_available(memory) || !st_value_available(self->last_memory))
-    return FALSE;
-  per_s = (memory - self->last_memory) / ((gdouble)(now_us - self->last_us) / G_USEC_PER_SEC);
-  return per_s > 0 && memory + per_s * period_s >= self->memory_critical;
+  return CLAMP(self->sustain_s / ST_CALM_SUSTAIN_SHARE, interval, ST_CALM_MAX_INTERVALS * interval);
+}
+
+void
+st_calm_observe(StCalm *self, gdouble memory, gint64 now_us)
+{
+  /* Whether memory in use, at the pace it rose since the last sample,
+   * gets to the critical threshold (raised at once) within a spacing. */
+  self->climbing = FALSE;
+  if (self->memory_critical > 0 && self->last_us != 0 && now_us > self->last_us &&
+      st_value_available(memory) && st_value_available(self->last_memory)) {
+    gdouble per_s =
+        (memory - self->last_memory) / ((gdouble)(now_us - self->last_us) / G_USEC_PER_SEC);
+    self->climbing = per_s > 0 && memory + per_s * spacing_s(self) >= self->memory_critical;
+  }
+  self->last_us = now_us;
+  self->last_memory = memory;
 }
 
 guint
-st_calm_interval_s(StCalm *self, gboolean busy, gdouble memory, gint64 now_us)
+st_calm_interval_s(const StCalm *self, gboolean busy)
 {
-  guint interval = MAX(self->interval_s, 1u);
-  guint period =
-      CLAMP(self->sustain_s / ST_CALM_SUSTAIN_SHARE, interval, ST_CALM_MAX_INTERVALS * interval);
-  gboolean climbing = memory_climbing(self, memory, now_us, period);
-
-  self->last_us = now_us;
-  self->last_memory = memory;
-  return busy || climbing ? interval : period;
+  return busy || self->climbing ? MAX(self->interval_s, 1u) : spacing_s(self);
 }
 
 gboolean

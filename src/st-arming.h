@@ -83,12 +83,14 @@ typedef struct {
   gint64 last_read_us;     /* state: when the processes were last read; 0: never */
   gint64 last_us;          /* state: the last sample's time; 0: none */
   gdouble last_memory;     /* state: its memory in use, percent */
+  gboolean climbing;       /* state: memory climbs towards memory_critical */
 } StCalm;
 
 gboolean st_calm_needs_processes(StCalm *self, gboolean busy, gint64 now_us);
-/* Seconds to the next sample, after the sample at @now_us; @memory: its
- * percent of RAM in use (NAN: unknown). */
-guint st_calm_interval_s(StCalm *self, gboolean busy, gdouble memory, gint64 now_us);
+/* Each sample at @now_us: its percent of RAM in use (NAN: unknown). */
+void st_calm_observe(StCalm *self, gdouble memory, gint64 now_us);
+/* Seconds to the next sample (after a sample, or on a change of settings). */
+guint st_calm_interval_s(const StCalm *self, gboolean busy);
 /* Whether the counting hooks should be attached after this sample. */
 gboolean st_arming_update(StArming *self, const StSnapshot *snap, guint n_syscall_alerts,
                           gint64 now_us);

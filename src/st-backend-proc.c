@@ -101,12 +101,11 @@ st_read_whole_file(int dirfd, const char *path, GByteArray *buf)
 }
 
 static gboolean
-read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
+read_one(StBackendProc *self, int procfd, const char *name, guint64 boot_ns, StRawProcess *out)
 {
   char path[64], buf[1024];
   StPidStat st;
   struct stat sb;
-  struct timespec now;
   guint64 resident;
   gssize n;
 
@@ -130,14 +129,8 @@ read_one(StBackendProc *self, int procfd, const char *name, StRawProcess *out)
   memcpy(out->comm, st.comm, sizeof(out->comm));
   out->n_threads = st.num_threads > 0 ? (guint)MIN(st.num_threads, G_MAXUINT) : 0;
   out->read_ns = (guint64)g_get_monotonic_time() * 1000;
-  /* The start time is in ticks since boot, suspends included, as seen from
-   * the reader's time namespace: CLOCK_BOOTTIME's. (A process that lived
-   * through a short suspend is charged over a little more than its run.) */
-  if (clock_gettime(CLOCK_BOOTTIME, &now) == 0) {
-    guint64 now_ns = (guint64)now.tv_sec * G_GUINT64_CONSTANT(1000000000) + (guint64)now.tv_nsec;
-    guint64 start_ns = st.start_ticks * self->tick_ns;
-    out->age_ns = now_ns > start_ns ? now_ns - start_ns : 0;
-  }
+  if (boot_ns != 0 && boot_ns > st.start_ticks * self->tick_ns)
+    out->age_ns = boot_ns - st.start_ticks * self->tick_ns;
   out->cpu_time_ns = (st.utime_ticks + st.stime_ticks) * self->tick_ns;
   out->cpu_children_ns = (st.cutime_ticks + st.cstime_ticks) * self->tick_ns;
   out->stime_ns = st.stime_ticks * self->tick_ns;
@@ -160,8 +153,16 @@ proc_read(StBackend *backend, StRawSample *out, GError **error)
   StBackendProc *self = (StBackendProc *)backend;
   DIR *dir;
   struct dirent *de;
+  struct timespec now;
+  guint64 boot_ns = 0;
   int procfd;
 
+  /* Start times are in ticks since boot, suspends included, as seen from
+   * the reader's time namespace: CLOCK_BOOTTIME's, read once a pass (ages
+   * are in ticks anyway). A process that lived through a short suspend is
+   * charged over a little more than its run. */
+  if (clock_gettime(CLOCK_BOOTTIME, &now) == 0)
+    boot_ns = (guint64)now.tv_sec * G_GUINT64_CONSTANT(1000000000) + (guint64)now.tv_nsec;
   dir = opendir(self->root);
   if (dir == NULL) {
     int saved = errno;
@@ -176,7 +177,7 @@ proc_read(StBackend *backend, StRawSample *out, GError **error)
     StRawProcess proc;
     if (de->d_name[0] < '1' || de->d_name[0] > '9')
       continue;
-    if (read_one(self, procfd, de->d_name, &proc))
+    if (read_one(self, procfd, de->d_name, boot_ns, &proc))
       g_array_append_val(out->procs, proc);
   }
   closedir(dir);

@@ -146,21 +146,29 @@ test_calm_interval(void)
 {
   StCalm calm = {.interval_s = 2, .sustain_s = 30};
 
-  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE, NAN, 0), ==, 2);
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 6);
+  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 6);
   calm.sustain_s = 3600;
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2 * ST_CALM_MAX_INTERVALS);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2 * ST_CALM_MAX_INTERVALS);
   /* A short sustain keeps every interval: an alert may come at once. */
   calm.sustain_s = 2;
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
   calm.sustain_s = 0;
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
   calm = (StCalm){.interval_s = 1, .sustain_s = 10};
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 2);
-  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE, NAN, 0), ==, 1);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
+  g_assert_cmpuint(st_calm_interval_s(&calm, TRUE), ==, 1);
   /* No interval (a bad value that got through) is one second, never 0. */
   calm = (StCalm){.interval_s = 0, .sustain_s = 0};
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, 0), ==, 1);
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 1);
+}
+
+/* The spacing after a sample with @memory percent of RAM in use. */
+static guint
+calm_after(StCalm *calm, gdouble memory, gint64 now_us)
+{
+  st_calm_observe(calm, memory, now_us);
+  return st_calm_interval_s(calm, FALSE);
 }
 
 /* Critical memory is raised without a sustain: calm samples stay one
@@ -172,19 +180,21 @@ test_calm_memory_climbing(void)
   StCalm calm = {.interval_s = 2, .sustain_s = 30, .memory_critical = 95};
   gint64 t = 1000 * S;
 
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 70, t), ==, 6);
+  g_assert_cmpuint(calm_after(&calm, 70, t), ==, 6);
   /* 5 points a second: 80 + 6 x 5 = 110 within 6 s. */
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 80, t += 2 * S), ==, 2);
+  g_assert_cmpuint(calm_after(&calm, 80, t += 2 * S), ==, 2);
+  /* Asked again (a settings change) without a sample: the same answer. */
+  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE), ==, 2);
   /* 1 point a second: 81 + 6 = 87, short of 95. */
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 81, t += 1 * S), ==, 6);
+  g_assert_cmpuint(calm_after(&calm, 81, t += 1 * S), ==, 6);
   /* Flat, falling, unknown: calm. */
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 81, t += 6 * S), ==, 6);
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 60, t += 6 * S), ==, 6);
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, NAN, t += 6 * S), ==, 6);
+  g_assert_cmpuint(calm_after(&calm, 81, t += 6 * S), ==, 6);
+  g_assert_cmpuint(calm_after(&calm, 60, t += 6 * S), ==, 6);
+  g_assert_cmpuint(calm_after(&calm, NAN, t += 6 * S), ==, 6);
   /* No critical threshold: no such care. */
   calm.memory_critical = 0;
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 60, t += 6 * S), ==, 6);
-  g_assert_cmpuint(st_calm_interval_s(&calm, FALSE, 94, t += 1 * S), ==, 6);
+  g_assert_cmpuint(calm_after(&calm, 60, t += 6 * S), ==, 6);
+  g_assert_cmpuint(calm_after(&calm, 94, t += 1 * S), ==, 6);
 }
 
 int

@@ -19,11 +19,11 @@
  * SMOOTHTASK_SEED=N replays a run; the seed is printed on every run.
  */
 #include "collector-or-skip.h"
+#include "st-procfs-parse.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -355,22 +355,18 @@ typedef struct {
   guint64 took_ns[2];   /* how long this sample and the one before took */
 } Totals;
 
-/* The machine's steal time so far, in clock ticks (the 8th figure of
- * /proc/stat's "cpu" line), or -1. */
+/* The machine's steal time so far, in clock ticks, or -1. */
 static gint64
 steal_ticks(void)
 {
   g_autofree char *text = NULL;
-  guint64 v[8];
+  gsize len;
+  StCpuTimes cpu;
 
-  if (!g_file_get_contents("/proc/stat", &text, NULL, NULL) ||
-      sscanf(text,
-             "cpu %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
-             " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
-             " %" G_GUINT64_FORMAT,
-             &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+  if (!g_file_get_contents("/proc/stat", &text, &len, NULL) ||
+      !st_parse_cpu_times(text, len, &cpu, NULL))
     return -1;
-  return (gint64)v[7];
+  return (gint64)cpu.steal;
 }
 
 /* The per-sample laws. The harness (self) is counted in the tree only for

@@ -133,7 +133,7 @@ alive_but_10(gint32 pid)
   return pid != 10;
 }
 
-/* Between two reads of the processes (a calm agent reads them every 10 s)
+/* Between two reads of the processes (a calm agent reads them every 10-12 s)
  * the largest exits on its own and then the next is killed: the one gone
  * while the counter stood still is not the victim. */
 static void
